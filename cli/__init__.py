@@ -1,0 +1,1 @@
+"""Command-line layer: click commands that format what the optimizer returns."""

@@ -1,0 +1,35 @@
+"""Input problems, reported as ``path: message`` lines a user can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in an instance: where it is (a JSON path) and what is wrong."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class InputError(Exception):
+    """The instance (or a command-line value) is malformed.
+
+    ``issues`` holds every problem found; ``str(error)`` is the first one, a single
+    line naming the field, the value and the rule.
+    """
+
+    def __init__(self, issues: list[Issue] | Issue | str):
+        if isinstance(issues, str):
+            issues = [Issue("", issues)]
+        elif isinstance(issues, Issue):
+            issues = [issues]
+        self.issues: list[Issue] = list(issues)
+        super().__init__(str(self.issues[0]) if self.issues else "invalid input")
+
+    def lines(self) -> list[str]:
+        return [str(i) for i in self.issues]

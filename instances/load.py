@@ -1,0 +1,302 @@
+"""Load an instance: JSON file -> validated, resolved :class:`Instance`.
+
+``load_instance(path)`` reads a file; ``instance_from_dict(raw)`` does the same for a
+dict already in memory (the default instance, overrides, tests). Every problem
+found is collected; :class:`InputError` carries them all, its message is the first.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from instances.calendar import parse_month, periods_table, discount_factors, select_period
+from instances.errors import InputError, Issue
+from instances.instance import Instance
+from instances.overrides import apply_overrides
+from instances.schema import read_object
+from instances.series import Horizon
+
+BASE = "base"
+# fields a scenario may not change: the retrofit decision is shared by all scenarios
+STRUCTURAL_AI_FIELDS = ("eligible", "block_it_mw", "max_blocks", "lead_periods", "earliest_start")
+PROBABILITY_TOLERANCE = 1e-6
+
+
+def read_json(path: str | Path) -> dict:
+    """Parse a JSON file; InputError naming the file, line and column when it cannot."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(Issue(str(path), "file not found")) from None
+    except IsADirectoryError:
+        raise InputError(Issue(str(path), "is a folder, not an instance file")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Issue(str(path), f"cannot read: {exc.__class__.__name__}: {exc}")) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(Issue(str(path), f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")) from None
+    if not isinstance(data, dict):
+        raise InputError(Issue(str(path), "must hold a JSON object"))
+    return data
+
+
+def load_instance(path: str | Path, overrides: list[tuple[str, Any]] | None = None) -> Instance:
+    """Read, override (dotted paths), validate and resolve an instance file."""
+    path = Path(path)
+    raw = read_json(path)
+    if overrides:
+        raw = apply_overrides(raw, overrides)
+    return instance_from_dict(raw, base_dir=path.parent, source=path)
+
+
+def default_instance_dict() -> dict:
+    """The embedded default portfolio (``instances/data/default.json``) as a dict."""
+    text = resources.files("instances").joinpath("data/default.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def load_default(overrides: list[tuple[str, Any]] | None = None) -> Instance:
+    raw = default_instance_dict()
+    if overrides:
+        raw = apply_overrides(raw, overrides)
+    return instance_from_dict(raw, base_dir=None, source=None)
+
+
+def _horizon(raw: dict, base_dir: Path | None, issues: list[Issue]) -> tuple[Horizon | None, pd.DataFrame | None]:
+    clean = read_object(raw.get("horizon"), "horizon", "horizon", None, issues) if "horizon" in raw else None
+    if not clean or clean["start"] is None or clean["periods"] is None or clean["period_months"] is None:
+        return None, None
+    table = periods_table(clean["start"], clean["periods"], clean["period_months"])
+    horizon = Horizon(tuple(table.index), table["start_month"].to_numpy(), clean["period_months"], base_dir)
+    return horizon, table
+
+
+def _duplicates(items: list[dict] | None, path: str, issues: list[Issue]) -> None:
+    seen: set[str] = set()
+    for i, item in enumerate(items or []):
+        name = item.get("name") if item else None
+        if name is None:
+            continue
+        if name in seen:
+            issues.append(Issue(f"{path}[{i}].name", f'duplicate name "{name}"'))
+        seen.add(name)
+
+
+def _read_clean(raw: dict, horizon: Horizon | None, issues: list[Issue]) -> dict | None:
+    clean = read_object(raw, "instance", "", horizon, issues)
+    if clean is None:
+        return None
+    _duplicates(clean["sites"], "sites", issues)
+    finance = clean["finance"] or {}
+    _duplicates(finance.get("debt"), "finance.debt", issues)
+    if isinstance(clean["sites"], list) and not clean["sites"]:
+        issues.append(Issue("sites", "must list at least one site"))
+    return clean
+
+
+def instance_from_dict(raw: dict, base_dir: Path | None = None, source: Path | None = None) -> Instance:
+    """Validate and resolve an instance held in memory. InputError lists every problem."""
+    issues: list[Issue] = []
+    if not isinstance(raw, dict):
+        raise InputError(Issue("(instance)", "must be a JSON object"))
+    horizon, periods = _horizon(raw, base_dir, issues)
+    clean = _read_clean(raw, horizon, issues)
+    warnings: list[str] = []
+    scenario_cleans: list[tuple[str, float, dict]] = []
+    if clean is not None and not issues:
+        scenario_cleans = _scenarios(raw, clean, horizon, issues)
+    if issues or clean is None or horizon is None:
+        raise InputError(issues or [Issue("(instance)", "invalid instance")])
+    sites = [s for s in clean["sites"]]
+    regions = {s["region"] for s in sites}
+    for region in (clean["markets"]["ai_demand_it_mw"] or {}):
+        if region not in regions:
+            warnings.append(f'markets.ai_demand_it_mw.{region}: no site is in region "{region}"; the limit has no effect')
+    return _tables(clean, scenario_cleans, periods, horizon, raw, source, warnings)
+
+
+def _scenarios(raw: dict, clean: dict, horizon: Horizon, issues: list[Issue]) -> list[tuple[str, float, dict]]:
+    """Resolve every scenario: the base instance with its overrides applied."""
+    listed = clean.get("scenarios")
+    if not listed:
+        return [(BASE, 1.0, clean)]
+    _duplicates(listed, "scenarios", issues)
+    total = sum(s["probability"] for s in listed if s and s["probability"] is not None)
+    if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+        issues.append(Issue("scenarios", f"probabilities must sum to 1, got {total:.6g}"))
+    out = []
+    for i, scen in enumerate(listed):
+        if not scen or scen["name"] is None:
+            continue
+        where = f"scenarios[{i}].set"
+        try:
+            raw_w = apply_overrides(raw, scen["set"] or {}, where)
+        except InputError as exc:
+            issues.extend(exc.issues)
+            continue
+        raw_w.pop("scenarios", None)
+        for path in scen["set"] or {}:
+            head = path.split(".")
+            if head[0] in ("horizon", "scenarios", "risk") or (head[0] == "sites" and len(head) > 3 and head[2] == "ai" and head[3] in STRUCTURAL_AI_FIELDS) or (head[0] == "sites" and len(head) > 2 and head[2] in ("name", "region")) or path.endswith(".name"):
+                issues.append(Issue(f"{where}.{path}", "cannot differ between scenarios: retrofit starts are decided once for all"))
+        sub: list[Issue] = []
+        clean_w = _read_clean(raw_w, horizon, sub)
+        issues.extend(Issue(f"scenarios[{i}] ({scen['name']}): {x.path}", x.message) for x in sub)
+        if clean_w is not None and not sub:
+            out.append((scen["name"], scen["probability"], clean_w))
+    return out
+
+
+def _tables(clean, scenario_cleans, periods, horizon: Horizon, raw, source, warnings) -> Instance:
+    n = horizon.periods
+    months = horizon.period_months
+    labels = list(horizon.labels)
+    starts = horizon.starts
+    base = clean
+    site_rows = []
+    for s in base["sites"]:
+        ai = s["ai"]
+        retro = bool(ai) and ai["eligible"] and ai["max_blocks"] > 0
+        earliest = n
+        if retro:
+            if ai["earliest_start"] is None:
+                earliest = 0
+            else:
+                sel = select_period(starts, ai["earliest_start"])
+                earliest = n if sel is None else sel
+        site_rows.append(
+            {
+                "site": s["name"],
+                "region": s["region"],
+                "mines": s["mining"] is not None,
+                "retrofittable": retro and earliest < n,
+                "block_it_mw": float(ai["block_it_mw"]) if retro else 0.0,
+                "max_blocks": int(ai["max_blocks"]) if retro else 0,
+                "lead_periods": int(ai["lead_periods"]) if retro else 0,
+                "earliest_t": earliest,
+            }
+        )
+    sites = pd.DataFrame(site_rows).set_index("site")
+
+    scen_rows, sp_rows, spp, pd_rows, dem_rows, fac_rows, fp_rows = [], [], [], [], [], [], []
+    for name, prob, c in scenario_cleans:
+        fin = c["finance"]
+        term = fin["terminal"] or {"mining_ebitda_multiple": 0.0, "ai_ebitda_multiple": 0.0}
+        scen_rows.append(
+            {
+                "scenario": name,
+                "probability": float(prob),
+                "discount_rate_annual": fin["discount_rate_annual"],
+                "initial_cash_usd": fin["initial_cash_usd"],
+                "min_cash_usd": fin["min_cash_usd"],
+                "total_capex_budget_usd": np.nan if fin["total_capex_budget_usd"] is None else fin["total_capex_budget_usd"],
+                "max_debt_to_ebitda": np.nan if fin["max_debt_to_ebitda"] is None else fin["max_debt_to_ebitda"],
+                "mining_ebitda_multiple": term["mining_ebitda_multiple"],
+                "ai_ebitda_multiple": term["ai_ebitda_multiple"],
+            }
+        )
+        for s in c["sites"]:
+            mining, ai = s["mining"], s["ai"]
+            grid = s["grid_mw"]
+            has_ai = ai is not None and bool(sites.at[s["name"], "max_blocks"])
+            sp_rows.append(
+                {
+                    "scenario": name,
+                    "site": s["name"],
+                    "mining_max_mw": (float(np.max(grid)) if mining["max_mw"] is None else mining["max_mw"]) if mining else 0.0,
+                    "efficiency_j_per_th": mining["efficiency_j_per_th"] if mining else np.nan,
+                    "mining_pue": mining["pue"] if mining else np.nan,
+                    # TH/s delivered per grid MW mined: 1e6 W / pue / (J/TH)
+                    "th_per_grid_mw": 1e6 / mining["pue"] / mining["efficiency_j_per_th"] if mining else 0.0,
+                    "mining_opex_usd_per_mw_year": mining["opex_usd_per_mw_year"] if mining else 0.0,
+                    "capex_usd_per_it_mw": ai["capex_usd_per_it_mw"] if has_ai else 0.0,
+                    "ai_pue": ai["pue"] if has_ai else 1.0,
+                    "ai_opex_usd_per_it_mw_year": ai["opex_usd_per_it_mw_year"] if has_ai else 0.0,
+                    "power_pass_through": bool(ai["power_pass_through"]) if has_ai else True,
+                }
+            )
+            lease = ai["lease_usd_per_kw_month"] if has_ai else np.zeros(n)
+            spp.append(
+                pd.DataFrame(
+                    {
+                        "scenario": name,
+                        "site": s["name"],
+                        "period": labels,
+                        "grid_mw": grid,
+                        "power_price_usd_per_mwh": s["power_price_usd_per_mwh"],
+                        "lease_usd_per_kw_month": lease,
+                    }
+                )
+            )
+        budget = fin["capex_budget_usd"]
+        pd_rows.append(
+            pd.DataFrame(
+                {
+                    "scenario": name,
+                    "period": labels,
+                    "hashprice_usd_per_ph_day": c["markets"]["hashprice_usd_per_ph_day"],
+                    "overhead_usd": np.asarray(fin["overhead_usd_per_year"], dtype=float) * months / 12.0
+                    if not np.isscalar(fin["overhead_usd_per_year"])
+                    else np.full(n, float(fin["overhead_usd_per_year"]) * months / 12.0),
+                    "capex_budget_usd": budget if budget is not None else np.full(n, np.nan),
+                    "discount_factor": discount_factors(n, months, fin["discount_rate_annual"]),
+                }
+            )
+        )
+        for region, series in (c["markets"]["ai_demand_it_mw"] or {}).items():
+            dem_rows.append(pd.DataFrame({"scenario": name, "region": region, "period": labels, "ai_demand_it_mw": series}))
+        for f in fin["debt"] or []:
+            fac_rows.append(
+                {
+                    "scenario": name,
+                    "facility": f["name"],
+                    "limit_usd": f["limit_usd"],
+                    "initial_balance_usd": f["initial_balance_usd"],
+                    "rate_annual": f["rate_annual"],
+                    "upfront_fee": f["upfront_fee"],
+                    "advance_rate_on_ai_capex": np.nan if f["advance_rate_on_ai_capex"] is None else f["advance_rate_on_ai_capex"],
+                }
+            )
+            # draws only in periods whose start month lies in [draw_from, draw_until]
+            can_draw = np.ones(n, dtype=bool)
+            if f["draw_from"] is not None:
+                can_draw &= starts >= f["draw_from"]
+            if f["draw_until"] is not None:
+                can_draw &= starts <= f["draw_until"]
+            matured = np.zeros(n, dtype=bool)
+            if f["maturity"] is not None:
+                sel = select_period(starts, f["maturity"])
+                if sel is not None:
+                    matured[sel:] = True
+            fp_rows.append(pd.DataFrame({"scenario": name, "facility": f["name"], "period": labels, "can_draw": can_draw, "matured": matured}))
+
+    def frame(rows, keys, columns):
+        if not rows:
+            return pd.DataFrame(columns=keys + columns).set_index(keys)
+        df = pd.concat(rows, ignore_index=True) if isinstance(rows[0], pd.DataFrame) else pd.DataFrame(rows)
+        return df.set_index(keys)
+
+    return Instance(
+        name=str(base["name"]),
+        raw=raw,
+        source=source,
+        periods=periods,
+        sites=sites,
+        scenarios=pd.DataFrame(scen_rows).set_index("scenario"),
+        site_params=frame(sp_rows, ["scenario", "site"], []),
+        site_period=frame(spp, ["scenario", "site", "period"], []),
+        period_data=frame(pd_rows, ["scenario", "period"], []),
+        demand=frame(dem_rows, ["scenario", "region", "period"], ["ai_demand_it_mw"]),
+        facilities=frame(fac_rows, ["scenario", "facility"], ["limit_usd", "initial_balance_usd", "rate_annual", "upfront_fee", "advance_rate_on_ai_capex"]),
+        facility_period=frame(fp_rows, ["scenario", "facility", "period"], ["can_draw", "matured"]),
+        risk=base.get("risk"),
+        warnings=warnings,
+    )

@@ -1,0 +1,268 @@
+"""The instance schema: every field of SPEC sections 1-6 with its unit, default and rule.
+
+Each section is a table of :class:`Field`. :func:`read_object` walks a JSON object
+against such a table, collects every problem as an :class:`~instances.errors.Issue`
+and returns the values with defaults filled in, dates turned into month numbers and
+series resolved to one value per period. ``docs/instance-format.md`` is this file in
+prose.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from instances.calendar import PERIOD_MONTHS_ALLOWED, parse_month
+from instances.errors import Issue
+from instances.series import Horizon, describe, is_number, resolve_series
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A range check: ``test(value)`` must hold; ``text`` says so in an error."""
+
+    test: Callable[[float], bool]
+    text: str
+
+
+GE0 = Rule(lambda v: v >= 0, ">= 0")
+GT0 = Rule(lambda v: v > 0, "> 0")
+GE1 = Rule(lambda v: v >= 1, ">= 1")
+FRACTION = Rule(lambda v: 0 <= v <= 1, "between 0 and 1")
+FEE = Rule(lambda v: 0 <= v < 1, ">= 0 and < 1")
+RATE = Rule(lambda v: v > -1, "> -1")
+ANY = Rule(lambda v: True, "a number")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an instance object.
+
+    kind: number | integer | bool | string | date | series | object | list | map
+    """
+
+    kind: str
+    unit: str = ""
+    doc: str = ""
+    required: bool = False
+    default: Any = None
+    rule: Rule = ANY
+    schema: str | None = None  # for object / list / map: the name of the item schema
+    choices: tuple | None = None
+
+
+SCHEMAS: dict[str, dict[str, Field]] = {
+    "instance": {
+        "name": Field("string", doc="instance name, shown in reports", default="instance"),
+        "description": Field("string", doc="free text (extension)", default=""),
+        "horizon": Field("object", schema="horizon", required=True, doc="time grid"),
+        "markets": Field("object", schema="markets", required=True, doc="portfolio-wide prices and demand"),
+        "sites": Field("list", schema="site", required=True, doc="the sites of the portfolio"),
+        "finance": Field("object", schema="finance", required=True, doc="discounting, cash, budgets, debt"),
+        "scenarios": Field("list", schema="scenario", doc="optional scenarios (SPEC section 6)"),
+        "risk": Field("object", schema="risk", doc="optional CVaR risk aversion (extension)"),
+    },
+    "horizon": {
+        "start": Field("date", required=True, doc="first period's start month"),
+        "periods": Field("integer", required=True, rule=Rule(lambda v: 1 <= v <= 600, "between 1 and 600"), doc="N"),
+        "period_months": Field("integer", default=3, choices=PERIOD_MONTHS_ALLOWED, unit="months", doc="period length"),
+    },
+    "markets": {
+        "hashprice_usd_per_ph_day": Field("series", unit="USD per PH/s per day", required=True, rule=GE0),
+        "ai_demand_it_mw": Field("map", schema="series_ge0", unit="IT MW", doc="region -> series"),
+    },
+    "site": {
+        "name": Field("string", required=True, doc="unique site name"),
+        "region": Field("string", required=True, doc="region, matched against markets.ai_demand_it_mw"),
+        "grid_mw": Field("series", unit="MW", required=True, rule=GE0, doc="energized grid capacity"),
+        "power_price_usd_per_mwh": Field("series", unit="USD/MWh", required=True, doc="all-in energy price"),
+        "mining": Field("object", schema="mining", doc="absent: the site never mines"),
+        "ai": Field("object", schema="ai", doc="absent: the site is never retrofitted"),
+    },
+    "mining": {
+        "max_mw": Field("number", unit="MW", rule=GE0, doc="grid MW the fleet can draw (default: max grid_mw)"),
+        "efficiency_j_per_th": Field("number", unit="J/TH", required=True, rule=GT0),
+        "pue": Field("number", unit="ratio", default=1.0, rule=GE1),
+        "opex_usd_per_mw_year": Field("number", unit="USD per MW-year", default=0.0, rule=GE0),
+    },
+    "ai": {
+        "eligible": Field("bool", default=True),
+        "block_it_mw": Field("number", unit="IT MW", required=True, rule=GT0),
+        "max_blocks": Field("integer", required=True, rule=GE0),
+        "capex_usd_per_it_mw": Field("number", unit="USD per IT MW", required=True, rule=GE0),
+        "lead_periods": Field("integer", unit="periods", required=True, rule=GE0),
+        "earliest_start": Field("date", doc="no block starts before (default: horizon start)"),
+        "pue": Field("number", unit="ratio", required=True, rule=GE1),
+        "lease_usd_per_kw_month": Field("series", unit="USD per IT kW-month", required=True, rule=GE0),
+        "opex_usd_per_it_mw_year": Field("number", unit="USD per IT MW-year", default=0.0, rule=GE0),
+        "power_pass_through": Field("bool", default=True),
+    },
+    "finance": {
+        "discount_rate_annual": Field("number", unit="fraction", required=True, rule=RATE),
+        "initial_cash_usd": Field("number", unit="USD", default=0.0),
+        "min_cash_usd": Field("number", unit="USD", default=0.0),
+        "overhead_usd_per_year": Field("series", unit="USD per year", default=0.0, rule=GE0),
+        "capex_budget_usd": Field("series", unit="USD per period", rule=GE0),
+        "total_capex_budget_usd": Field("number", unit="USD", rule=GE0),
+        "max_debt_to_ebitda": Field("number", unit="ratio", rule=GE0),
+        "terminal": Field("object", schema="terminal"),
+        "debt": Field("list", schema="facility"),
+    },
+    "terminal": {
+        "mining_ebitda_multiple": Field("number", unit="ratio", default=0.0, rule=GE0),
+        "ai_ebitda_multiple": Field("number", unit="ratio", default=0.0, rule=GE0),
+    },
+    "facility": {
+        "name": Field("string", required=True),
+        "limit_usd": Field("number", unit="USD", required=True, rule=GE0),
+        "initial_balance_usd": Field("number", unit="USD", default=0.0, rule=GE0),
+        "rate_annual": Field("number", unit="fraction", required=True, rule=RATE),
+        "upfront_fee": Field("number", unit="fraction", default=0.0, rule=FEE),
+        "draw_from": Field("date"),
+        "draw_until": Field("date"),
+        "maturity": Field("date"),
+        "advance_rate_on_ai_capex": Field("number", unit="fraction", rule=GE0),
+    },
+    "scenario": {
+        "name": Field("string", required=True),
+        "probability": Field("number", required=True, rule=FRACTION),
+        "set": Field("object", schema=None, default={}, doc="dotted path -> value"),
+    },
+    "risk": {
+        "cvar_alpha": Field("number", required=True, rule=Rule(lambda v: 0 <= v < 1, ">= 0 and < 1")),
+        "weight": Field("number", required=True, rule=FRACTION),
+    },
+}
+
+# a map's value schema: a single field applied to every entry
+MAP_ITEMS = {"series_ge0": Field("series", unit="IT MW", rule=GE0)}
+
+
+def closest(word: str, options) -> str:
+    """`` (did you mean "x"?)`` for the nearest known key, or ``""``."""
+    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
+    return f' (did you mean "{match[0]}"?)' if match else ""
+
+
+def _check_scalar(field: Field, value: Any, path: str, issues: list[Issue]) -> Any:
+    """Check a non-series leaf; return the clean value or None."""
+    kind = field.kind
+    if kind in ("number", "integer"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            issues.append(Issue(path, f"must be a{'n integer' if kind == 'integer' else ' number'}, got {describe(value)}"))
+            return None
+        if not math.isfinite(float(value)):
+            issues.append(Issue(path, f"must be finite, got {value}"))
+            return None
+        if kind == "integer":
+            if float(value) != int(value):
+                issues.append(Issue(path, f"must be an integer, got {describe(value)}"))
+                return None
+            value = int(value)
+        else:
+            value = float(value)
+        if field.choices is not None and value not in field.choices:
+            allowed = ", ".join(str(c) for c in field.choices)
+            issues.append(Issue(path, f"must be one of {allowed}, got {describe(value)}"))
+            return None
+        if not field.rule.test(value):
+            issues.append(Issue(path, f"must be {field.rule.text}, got {describe(value)}"))
+            return None
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            issues.append(Issue(path, f"must be true or false, got {describe(value)}"))
+            return None
+        return value
+    if kind == "string":
+        if not isinstance(value, str) or (field.required and not value.strip()):
+            issues.append(Issue(path, f"must be a non-empty string, got {describe(value)}"))
+            return None
+        return value
+    if kind == "date":
+        try:
+            return parse_month(value)
+        except ValueError as exc:
+            issues.append(Issue(path, str(exc)))
+            return None
+    raise AssertionError(kind)
+
+
+def read_series(field: Field, value: Any, path: str, horizon: Horizon, issues: list[Issue]) -> np.ndarray | None:
+    """Resolve a series and check its rule in every period."""
+    out = resolve_series(value, path, horizon, issues)
+    if out is None:
+        return None
+    bad = np.nonzero(~np.vectorize(field.rule.test, otypes=[bool])(out))[0] if out.size else []
+    if len(bad):
+        i = int(bad[0])
+        issues.append(Issue(path, f"must be {field.rule.text} in every period, got {out[i]:g} in {horizon.labels[i]}"))
+        return None
+    return out
+
+
+def read_object(raw: Any, schema_name: str, path: str, horizon: Horizon | None, issues: list[Issue]) -> dict | None:
+    """Validate one JSON object against a schema; return clean values with defaults.
+
+    Series are resolved when ``horizon`` is given, else kept as written. Nested objects
+    and lists are read recursively; lists become lists of clean dicts.
+    """
+    schema = SCHEMAS[schema_name]
+    if not isinstance(raw, dict):
+        issues.append(Issue(path or "(instance)", f"must be an object, got {describe(raw)}"))
+        return None
+    prefix = f"{path}." if path else ""
+    for key in raw:
+        if key not in schema:
+            issues.append(Issue(f"{prefix}{key}", f"unknown key{closest(key, schema)}"))
+    # SPEC 3: when `ai` is present and eligible, every `ai` field without a default
+    # is required; an ineligible site needs none of them.
+    relaxed = schema_name == "ai" and raw.get("eligible") is False
+    out: dict[str, Any] = {}
+    for key, field in schema.items():
+        where = f"{prefix}{key}"
+        if key not in raw or raw[key] is None:
+            if field.required and not relaxed:
+                issues.append(Issue(where, "required field is missing"))
+            out[key] = field.default
+            continue
+        value = raw[key]
+        if field.kind == "series":
+            out[key] = read_series(field, value, where, horizon, issues) if horizon is not None else value
+        elif field.kind == "object":
+            if field.schema is None:  # free-form object (scenario "set")
+                if not isinstance(value, dict):
+                    issues.append(Issue(where, f"must be an object, got {describe(value)}"))
+                    out[key] = None
+                else:
+                    out[key] = value
+            else:
+                out[key] = read_object(value, field.schema, where, horizon, issues)
+        elif field.kind == "list":
+            if not isinstance(value, list):
+                issues.append(Issue(where, f"must be a list, got {describe(value)}"))
+                out[key] = None
+            else:
+                out[key] = [read_object(item, field.schema, f"{where}[{i}]", horizon, issues) for i, item in enumerate(value)]
+        elif field.kind == "map":
+            if not isinstance(value, dict):
+                issues.append(Issue(where, f"must be an object mapping names to values, got {describe(value)}"))
+                out[key] = None
+            else:
+                item = MAP_ITEMS[field.schema]
+                out[key] = {
+                    name: (read_series(item, v, f"{where}.{name}", horizon, issues) if horizon is not None else v)
+                    for name, v in value.items()
+                }
+        else:
+            out[key] = _check_scalar(field, value, where, issues)
+    return out
+
+
+def known_fields(schema_name: str) -> dict[str, Field]:
+    """The fields of one schema (for docs, override paths and suggestions)."""
+    return SCHEMAS[schema_name]

@@ -1,0 +1,91 @@
+"""Finance: debt facilities, interest, fees, cash and covenants (SPEC section 5).
+
+Per scenario w, facility f and period t: ``draw``, ``repay``, ``balance``; per w, t:
+``cash`` and ``dividend``. Money in model units (see ``models.data.MONEY_SCALE``).
+"""
+
+from __future__ import annotations
+
+from pyomo.environ import Constraint
+
+from models.components.common import data, prev
+
+
+def opening_balance(m, w: str, f: str, t: str):
+    """``balance[f,t-1]``, with ``balance[f,-1] = initial_balance_usd``."""
+    p = prev(m, t)
+    return m.balance[w, f, p] if p is not None else data(m).initial_balance[w, f]
+
+
+def debt_balance_rule(m, w, f, t):
+    """``balance[f,t] = balance[f,t-1] + draw[f,t] - repay[f,t]``."""
+    return m.balance[w, f, t] == opening_balance(m, w, f, t) + m.draw[w, f, t] - m.repay[w, f, t]
+
+
+def debt_limit_rule(m, w, f, t):
+    """``balance[f,t] <= limit_usd``."""
+    return m.balance[w, f, t] <= data(m).limit[w, f]
+
+
+def debt_advance_limit_rule(m, w, f, t):
+    """``balance[f,t] <= advance_rate_on_ai_capex * capex_cum[t]`` (construction loans)."""
+    rate = data(m).advance_rate.get((w, f))
+    if rate is None:
+        return Constraint.Skip
+    return m.balance[w, f, t] <= rate * m.capex_cum[w, t]
+
+
+def capex_cum_balance_rule(m, w, t):
+    """``capex_cum[t] = capex_cum[t-1] + capex[t]``: AI capex spent so far."""
+    p = prev(m, t)
+    return m.capex_cum[w, t] == (m.capex_cum[w, p] if p is not None else 0) + m.capex[w, t]
+
+
+def interest_rule(m, w, t):
+    """``interest[t] = sum(rate_annual * m/12 * balance[f,t-1] for f)``."""
+    d = data(m)
+    return sum(d.rate_per_period[w, f] * opening_balance(m, w, f, t) for f in m.F)
+
+
+def fees_rule(m, w, t):
+    """``fees[t] = sum(upfront_fee * draw[f,t] for f)``."""
+    d = data(m)
+    return sum(d.upfront_fee[w, f] * m.draw[w, f, t] for f in m.F)
+
+
+def cash_balance_rule(m, w, t):
+    """``cash[t] = cash[t-1] + EBITDA[t] - capex[t] - interest[t] - fees[t]
+    + draws[t] - repays[t] - dividend[t]``, with ``cash[-1] = initial_cash_usd``."""
+    p = prev(m, t)
+    opening = m.cash[w, p] if p is not None else data(m).initial_cash[w]
+    draws = sum(m.draw[w, f, t] for f in m.F)
+    repays = sum(m.repay[w, f, t] for f in m.F)
+    return m.cash[w, t] == (
+        opening
+        + m.ebitda[w, t]
+        - m.capex[w, t]
+        - m.interest[w, t]
+        - m.fees[w, t]
+        + draws
+        - repays
+        - m.dividend[w, t]
+    )
+
+
+def cash_floor_rule(m, w, t):
+    """``cash[t] >= min_cash_usd``."""
+    return m.cash[w, t] >= data(m).min_cash[w]
+
+
+def leverage_limit_rule(m, w, t):
+    """``sum(balance[f,t] for f) <= max_debt_to_ebitda * EBITDA[t] * 12/m``.
+
+    Applied at every period end whenever the covenant is given, also when the
+    portfolio holds no debt (then it asks for EBITDA >= 0), as the SPEC states it.
+    """
+    d = data(m)
+    ratio = d.max_debt_to_ebitda.get(w)
+    if ratio is None:
+        return Constraint.Skip
+    debt = sum(m.balance[w, f, t] for f in m.F)
+    return debt - ratio * (12.0 / d.months) * m.ebitda[w, t] <= 0

@@ -1,0 +1,85 @@
+"""Write a run folder atomically: every file or none.
+
+The folder is assembled under a temporary name beside the target and renamed into
+place; a previous run in the target is swapped out only once the new one is
+complete, so an interrupted run leaves either the old folder or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+RUN_MARKER = "summary.json"  # a folder holding this file is a previous run
+
+
+class OutputError(Exception):
+    """The output folder cannot be written (exists and is not a run, not writable...)."""
+
+
+def _json_default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def clean_json(value):
+    """NaN/inf -> None, numpy scalars -> Python: JSON that every reader accepts."""
+    if isinstance(value, dict):
+        return {str(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def dumps(value) -> str:
+    return json.dumps(clean_json(value), indent=1, default=_json_default, allow_nan=False) + "\n"
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """CSV with fixed float formatting so two runs give byte-identical files."""
+    table.to_csv(path, float_format="%.6f", lineterminator="\n")
+
+
+def write_run(out_dir: str | Path, writers: dict[str, Callable[[Path], None]], force: bool = False) -> Path:
+    """Create ``out_dir`` holding the files produced by ``writers`` (name -> fn(path)).
+
+    Refuses (OutputError) to replace an existing folder that is not a previous run,
+    unless ``force``.
+    """
+    target = Path(out_dir)
+    if target.exists():
+        if not target.is_dir():
+            raise OutputError(f"--out {target}: exists and is not a folder")
+        is_run = (target / RUN_MARKER).exists()
+        if not is_run and any(target.iterdir()) and not force:
+            raise OutputError(f"--out {target}: folder exists and does not hold a previous run; use --force to replace it")
+    parent = target.parent if str(target.parent) else Path(".")
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    try:
+        for name, write in writers.items():
+            write(tmp / name)
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
+            os.rmdir(old)
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target

@@ -1,0 +1,290 @@
+"""Results as pandas DataFrames, computed from the solved model's decisions.
+
+Money lines are recomputed from the decisions with the same per-MW coefficients the
+model used (``models.money_lines``), so every table agrees with the objective.
+
+Tables and their columns (money in USD, power in MW):
+
+- ``allocation`` index (scenario, site, period): grid_mw, mine_mw, ai_it_mw,
+  ai_grid_mw (ai_it_mw * ai.pue), blocks_started, blocks_online, construction_mw
+  (grid MW held by blocks started but not yet online), reserved_ai_grid_mw (grid MW
+  held by every started block), unleased_it_mw (online IT MW not leased), idle_mw
+  (grid MW neither mined nor held by a block), hashrate_ph_s, mining_revenue_usd,
+  mining_power_usd, mining_opex_usd, mining_cost_usd, ai_revenue_usd, ai_opex_usd,
+  ai_power_usd (landlord-paid AI energy), ai_cost_usd, site_ebitda_usd
+- ``retrofits``: site, start, blocks, it_mw, online (None after the horizon),
+  capex_usd (expected over scenarios)
+- ``finance`` index (scenario, period): mining_ebitda_usd, ai_ebitda_usd,
+  overhead_usd, ebitda_usd, capex_usd, interest_usd, fees_usd, draws_usd,
+  repays_usd, debt_usd, cash_usd, dividend_usd, discount_factor, plus
+  ``draw_usd[f]``, ``repay_usd[f]``, ``balance_usd[f]`` for each facility f
+- ``debt`` index (scenario, facility, period): draw_usd, repay_usd, balance_usd,
+  interest_usd, fee_usd
+- ``scenario_npv`` index scenario: probability, npv_usd
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from instances import Instance
+from models import MONEY_SCALE, money_lines
+
+
+def _values(component, names: list[str]) -> pd.Series:
+    """Variable values as a Series with a named (multi-)index; empty when none."""
+    data = {k: (v.value if v.value is not None else 0.0) for k, v in component.items()}
+    if not data:
+        return pd.Series(dtype=float)
+    s = pd.Series(data, dtype=float)
+    s.index.names = names
+    return s
+
+
+def _clean(x: np.ndarray | pd.Series, tol: float = 1e-9):
+    """Round solver noise (-1e-12, 4.9999999) so reports and files stay stable."""
+    return np.where(np.abs(x) < tol, 0.0, x)
+
+
+def decisions(instance: Instance, model) -> dict[str, pd.Series]:
+    """The raw decisions of a solved model, in SPEC units (USD, MW, blocks)."""
+    k = MONEY_SCALE
+    out = {
+        "start": _values(model.start, ["site", "period"]).round(6),
+        "mine": _values(model.mine, ["scenario", "site", "period"]),
+        "ai": _values(model.ai, ["scenario", "site", "period"]),
+        "draw": _values(model.draw, ["scenario", "facility", "period"]) * k,
+        "repay": _values(model.repay, ["scenario", "facility", "period"]) * k,
+        "balance": _values(model.balance, ["scenario", "facility", "period"]) * k,
+        "cash": _values(model.cash, ["scenario", "period"]) * k,
+        "dividend": _values(model.dividend, ["scenario", "period"]) * k,
+    }
+    return out
+
+
+def plan_dict(instance: Instance, dec: dict[str, pd.Series]) -> dict:
+    """Every decision of a plan, as written to ``plan.json`` (read back by ``evaluate``)."""
+    starts = [
+        {"site": s, "period": t, "blocks": int(round(v))}
+        for (s, t), v in dec["start"].items()
+        if round(v) > 0
+    ]
+    ops = [
+        {"scenario": w, "site": s, "period": t, "mine_mw": float(_clean(m_)), "ai_it_mw": float(_clean(a_))}
+        for (w, s, t), m_, a_ in _ops_rows(instance, dec)
+    ]
+    fin = [
+        {"scenario": w, "period": t, "dividend_usd": float(_clean(v))}
+        for (w, t), v in dec["dividend"].items()
+    ]
+    debt = [
+        {
+            "scenario": w,
+            "facility": f,
+            "period": t,
+            "draw_usd": float(_clean(dec["draw"][(w, f, t)])),
+            "repay_usd": float(_clean(dec["repay"][(w, f, t)])),
+        }
+        for (w, f, t) in dec["draw"].index
+    ]
+    return {
+        "format": "allocate-plan/1",
+        "instance": instance.name,
+        "periods": instance.period_labels,
+        "scenarios": instance.scenario_names,
+        "starts": starts,
+        "operations": ops,
+        "dividends": fin,
+        "debt": debt,
+    }
+
+
+def _ops_rows(instance: Instance, dec):
+    idx = instance.site_period.index
+    mine = dec["mine"].reindex(idx, fill_value=0.0) if len(dec["mine"]) else pd.Series(0.0, index=idx)
+    ai = dec["ai"].reindex(idx, fill_value=0.0) if len(dec["ai"]) else pd.Series(0.0, index=idx)
+    return zip(idx, mine.to_numpy(), ai.to_numpy())
+
+
+def block_counts(instance: Instance, start: pd.Series) -> pd.DataFrame:
+    """Blocks started so far and blocks online per (site, period), from the starts."""
+    sites, periods = instance.site_names, instance.period_labels
+    grid = pd.DataFrame(0.0, index=pd.Index(sites, name="site"), columns=pd.Index(periods, name="period"))
+    for (s, t), v in start.items():
+        grid.loc[s, t] += float(round(v))
+    started = grid.cumsum(axis=1)
+    online = started.copy() * 0.0
+    for s in sites:
+        lead = int(instance.sites.at[s, "lead_periods"])
+        online.loc[s] = started.loc[s].shift(lead, fill_value=0.0).to_numpy()
+    out = pd.DataFrame({"blocks_started": started.stack(), "blocks_online": online.stack()})
+    return out
+
+
+def allocation_table(instance: Instance, dec: dict[str, pd.Series]) -> pd.DataFrame:
+    """Per (scenario, site, period): MW split, hashrate and every money line."""
+    idx = instance.site_period.index
+    lines = money_lines(instance)
+    sp = instance.site_period.join(instance.site_params, on=["scenario", "site"])
+    mine = dec["mine"].reindex(idx, fill_value=0.0).to_numpy() if len(dec["mine"]) else np.zeros(len(idx))
+    ai = dec["ai"].reindex(idx, fill_value=0.0).to_numpy() if len(dec["ai"]) else np.zeros(len(idx))
+    mine, ai = _clean(mine), _clean(ai)
+    blocks = block_counts(instance, dec["start"])
+    site_lvl = idx.get_level_values("site")
+    key = pd.MultiIndex.from_arrays([site_lvl, idx.get_level_values("period")])
+    started = blocks["blocks_started"].reindex(key).to_numpy()
+    online = blocks["blocks_online"].reindex(key).to_numpy()
+    block_mw = site_lvl.map(instance.sites["block_it_mw"]).to_numpy(dtype=float)
+    pue = sp["ai_pue"].to_numpy()
+    m = float(instance.period_months)
+    hours = idx.get_level_values("period").map(instance.periods["hours"]).to_numpy()
+    price = sp["power_price_usd_per_mwh"].to_numpy()
+    landlord = ~sp["power_pass_through"].to_numpy(dtype=bool)
+    out = pd.DataFrame(index=idx)
+    out["grid_mw"] = sp["grid_mw"].to_numpy()
+    out["mine_mw"] = mine
+    out["ai_it_mw"] = ai
+    out["ai_grid_mw"] = ai * pue
+    out["blocks_started"] = started
+    out["blocks_online"] = online
+    out["construction_mw"] = pue * block_mw * (started - online)
+    out["reserved_ai_grid_mw"] = pue * block_mw * started
+    out["unleased_it_mw"] = _clean(block_mw * online - ai, 1e-7)
+    out["idle_mw"] = _clean(out["grid_mw"] - mine - out["reserved_ai_grid_mw"], 1e-7)
+    out["hashrate_ph_s"] = mine * sp["th_per_grid_mw"].to_numpy() / 1000.0
+    out["mining_revenue_usd"] = mine * lines["mining_revenue_usd_per_mw"].to_numpy()
+    out["mining_power_usd"] = mine * hours * price
+    out["mining_opex_usd"] = mine * sp["mining_opex_usd_per_mw_year"].to_numpy() * m / 12.0
+    out["mining_cost_usd"] = mine * lines["mining_cost_usd_per_mw"].to_numpy()
+    out["ai_revenue_usd"] = ai * lines["ai_revenue_usd_per_mw"].to_numpy()
+    out["ai_opex_usd"] = ai * sp["ai_opex_usd_per_it_mw_year"].to_numpy() * m / 12.0
+    out["ai_power_usd"] = np.where(landlord, ai * pue * hours * price, 0.0)
+    out["ai_cost_usd"] = ai * lines["ai_cost_usd_per_mw"].to_numpy()
+    out["site_ebitda_usd"] = out["mining_revenue_usd"] - out["mining_cost_usd"] + out["ai_revenue_usd"] - out["ai_cost_usd"]
+    return out
+
+
+def capex_by_site(instance: Instance, start: pd.Series) -> pd.DataFrame:
+    """AI capex paid per (scenario, site, period) in USD (SPEC: spread over lead, overflow at the end)."""
+    n = len(instance.periods)
+    periods = instance.period_labels
+    rows = []
+    for w in instance.scenario_names:
+        for s in instance.site_names:
+            spend = np.zeros(n)
+            lead = int(instance.sites.at[s, "lead_periods"])
+            cost = instance.site_params.at[(w, s), "capex_usd_per_it_mw"] * instance.sites.at[s, "block_it_mw"]
+            for (s2, t), v in start.items():
+                b = round(v)
+                if s2 != s or b == 0:
+                    continue
+                i = periods.index(t)
+                if lead == 0:
+                    spend[i] += b * cost
+                    continue
+                for j in range(i, i + lead):
+                    spend[min(j, n - 1)] += b * cost / lead
+            rows.append(pd.DataFrame({"scenario": w, "site": s, "period": periods, "capex_usd": spend}))
+    return pd.concat(rows).set_index(["scenario", "site", "period"])
+
+
+def retrofits_table(instance: Instance, dec: dict[str, pd.Series]) -> pd.DataFrame:
+    """One row per (site, start period) with blocks > 0."""
+    periods = instance.period_labels
+    probs = instance.scenarios["probability"]
+    rows = []
+    for (s, t), v in dec["start"].items():
+        b = int(round(v))
+        if b <= 0:
+            continue
+        i = periods.index(t)
+        lead = int(instance.sites.at[s, "lead_periods"])
+        block = float(instance.sites.at[s, "block_it_mw"])
+        capex = sum(
+            probs[w] * instance.site_params.at[(w, s), "capex_usd_per_it_mw"] * block * b for w in instance.scenario_names
+        )
+        rows.append(
+            {
+                "site": s,
+                "start": t,
+                "blocks": b,
+                "it_mw": b * block,
+                "online": periods[i + lead] if i + lead < len(periods) else None,
+                "capex_usd": capex,
+            }
+        )
+    cols = ["site", "start", "blocks", "it_mw", "online", "capex_usd"]
+    table = pd.DataFrame(rows, columns=cols)
+    order = {s: k for k, s in enumerate(instance.site_names)}
+    if len(table):
+        table = table.sort_values(["start", "site"], key=lambda c: c.map(order) if c.name == "site" else c).reset_index(drop=True)
+    return table
+
+
+def debt_table(instance: Instance, dec: dict[str, pd.Series]) -> pd.DataFrame:
+    """Per (scenario, facility, period): draw, repay, balance, interest (on the opening balance), fee."""
+    if not len(dec["draw"]):
+        return pd.DataFrame(columns=["draw_usd", "repay_usd", "balance_usd", "interest_usd", "fee_usd"])
+    fac = instance.facilities
+    out = pd.DataFrame({"draw_usd": _clean(dec["draw"]), "repay_usd": _clean(dec["repay"]), "balance_usd": _clean(dec["balance"])}, index=dec["draw"].index)
+    out = out.reindex(instance.facility_period.index)
+    m = instance.period_months
+    opening = out["balance_usd"].groupby(level=["scenario", "facility"]).shift(1)
+    init = pd.Series(
+        [fac.at[(w, f), "initial_balance_usd"] for w, f, _ in out.index], index=out.index
+    )
+    opening = opening.fillna(init)
+    rate = pd.Series([fac.at[(w, f), "rate_annual"] for w, f, _ in out.index], index=out.index)
+    fee = pd.Series([fac.at[(w, f), "upfront_fee"] for w, f, _ in out.index], index=out.index)
+    out["interest_usd"] = rate * m / 12.0 * opening
+    out["fee_usd"] = fee * out["draw_usd"]
+    return out
+
+
+def finance_table(instance: Instance, dec, allocation: pd.DataFrame, debt: pd.DataFrame, capex: pd.DataFrame) -> pd.DataFrame:
+    """Per (scenario, period): EBITDA by segment, capex, debt flows, cash and dividend."""
+    idx = instance.period_data.index
+    seg = allocation.groupby(level=["scenario", "period"], sort=False)[
+        ["mining_revenue_usd", "mining_cost_usd", "ai_revenue_usd", "ai_cost_usd"]
+    ].sum().reindex(idx)
+    out = pd.DataFrame(index=idx)
+    out["mining_ebitda_usd"] = seg["mining_revenue_usd"] - seg["mining_cost_usd"]
+    out["ai_ebitda_usd"] = seg["ai_revenue_usd"] - seg["ai_cost_usd"]
+    out["overhead_usd"] = instance.period_data["overhead_usd"]
+    out["ebitda_usd"] = out["mining_ebitda_usd"] + out["ai_ebitda_usd"] - out["overhead_usd"]
+    out["capex_usd"] = capex.groupby(level=["scenario", "period"], sort=False)["capex_usd"].sum().reindex(idx)
+    if len(debt):
+        sums = debt.groupby(level=["scenario", "period"], sort=False).sum().reindex(idx)
+        out["interest_usd"] = sums["interest_usd"]
+        out["fees_usd"] = sums["fee_usd"]
+        out["draws_usd"] = sums["draw_usd"]
+        out["repays_usd"] = sums["repay_usd"]
+        out["debt_usd"] = sums["balance_usd"]
+    else:
+        for c in ("interest_usd", "fees_usd", "draws_usd", "repays_usd", "debt_usd"):
+            out[c] = 0.0
+    out["cash_usd"] = _clean(dec["cash"].reindex(idx).to_numpy(), 1e-6)
+    out["dividend_usd"] = _clean(dec["dividend"].reindex(idx).to_numpy(), 1e-6)
+    out["discount_factor"] = instance.period_data["discount_factor"]
+    for f in instance.facility_names:
+        part = debt.xs(f, level="facility")
+        out[f"draw_usd[{f}]"] = part["draw_usd"].reindex(idx).to_numpy()
+        out[f"repay_usd[{f}]"] = part["repay_usd"].reindex(idx).to_numpy()
+        out[f"balance_usd[{f}]"] = part["balance_usd"].reindex(idx).to_numpy()
+    return out
+
+
+def scenario_npv(instance: Instance, finance: pd.DataFrame) -> pd.DataFrame:
+    """NPV per scenario from the finance table (SPEC section 5 objective)."""
+    rows = []
+    m = instance.period_months
+    last = instance.period_labels[-1]
+    for w in instance.scenario_names:
+        f = finance.xs(w, level="scenario")
+        sc = instance.scenarios.loc[w]
+        tv = 12.0 / m * (sc["mining_ebitda_multiple"] * f.at[last, "mining_ebitda_usd"] + sc["ai_ebitda_multiple"] * f.at[last, "ai_ebitda_usd"])
+        df = f["discount_factor"]
+        npv = float((df * f["dividend_usd"]).sum() + df[last] * (f.at[last, "cash_usd"] - f.at[last, "debt_usd"] + tv))
+        rows.append({"scenario": w, "probability": float(sc["probability"]), "terminal_value_usd": tv, "npv_usd": npv})
+    return pd.DataFrame(rows).set_index("scenario")

@@ -1,0 +1,210 @@
+"""Solve an instance with HiGHS through Pyomo and hand back a :class:`Result`.
+
+    from instances import load_instance
+    from optimizer import solve, SolveOptions
+    result = solve(load_instance("portfolio.json"), SolveOptions(mip_gap=1e-6))
+    result.status, result.objective_usd, result.allocation, result.finance
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from pyomo.contrib.solver.common.factory import SolverFactory
+
+from instances import Instance
+from models import MONEY_SCALE, build_model, prepare
+from optimizer import results as R
+from optimizer.status import Status, classify
+
+DEFAULT_MIP_GAP = 1e-4
+# HiGHS log lines that signal numerical trouble worth telling the user about
+NUMERIC_WARNINGS = ("numerical", "ill-conditioned", "excessive", "large matrix", "small matrix")
+
+
+@dataclass
+class SolveOptions:
+    """How to solve.
+
+    time_limit: seconds of solver time (None: no limit)
+    mip_gap: relative MIP gap at which a plan counts as optimal (default 1e-4)
+    threads: HiGHS threads (None: HiGHS decides)
+    fixed_starts: {(site, period label): blocks}; when given, the retrofit schedule is
+        fixed to it (every other start is 0) and only operations and financing are chosen
+    log: stream the HiGHS log to standard error
+    """
+
+    time_limit: float | None = None
+    mip_gap: float = DEFAULT_MIP_GAP
+    threads: int | None = None
+    fixed_starts: dict[tuple[str, str], int] | None = None
+    log: bool = False
+    highs_options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """A solve's outcome and, when a plan was found, its tables (see ``optimizer.results``)."""
+
+    instance: Instance
+    status: Status
+    reason: str
+    objective_usd: float | None = None
+    bound_usd: float | None = None
+    mip_gap: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    model_size: dict[str, int] = field(default_factory=dict)
+    allocation: pd.DataFrame | None = None
+    retrofits: pd.DataFrame | None = None
+    finance: pd.DataFrame | None = None
+    debt: pd.DataFrame | None = None
+    capex: pd.DataFrame | None = None
+    scenario_npv: pd.DataFrame | None = None
+    plan: dict | None = None
+    model: Any = None
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status.has_plan
+
+    @property
+    def solve_seconds(self) -> float:
+        return self.timings.get("solve", 0.0)
+
+    def summary(self) -> dict:
+        """The figures of ``summary.json`` (timing fields under ``timings``)."""
+        return {
+            "instance": self.instance.name,
+            "status": self.status.value,
+            "reason": self.reason,
+            "objective_usd": self.objective_usd,
+            "bound_usd": self.bound_usd,
+            "mip_gap": self.mip_gap,
+            "periods": self.instance.period_labels,
+            "scenarios": self.instance.scenario_names,
+            "warnings": self.warnings + self.instance.warnings,
+            "model_size": self.model_size,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+def _relative_gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None:
+        return None
+    return abs(bound - objective) / max(abs(objective), 1e-9 * MONEY_SCALE / MONEY_SCALE, 1.0)
+
+
+def fix_starts(model, schedule: dict[tuple[str, str], int]) -> None:
+    """Fix ``start`` to a given schedule (0 wherever the schedule says nothing).
+
+    Raises ValueError naming a start the model cannot take (site not retrofittable,
+    before its earliest start, or more blocks than it holds).
+    """
+    for key, blocks in schedule.items():
+        if blocks and key not in model.start_index:
+            raise ValueError(f"site {key[0]} cannot start a block in {key[1]} (not retrofittable there)")
+    for key in model.start_index:
+        blocks = int(schedule.get(key, 0))
+        if blocks > model.start[key].ub:
+            raise ValueError(f"site {key[0]} holds at most {int(model.start[key].ub)} blocks, got {blocks} in {key[1]}")
+        model.start[key].fix(blocks)
+
+
+def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
+    """Build the model, solve it with HiGHS, extract the tables."""
+    options = options or SolveOptions()
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    data = prepare(instance)
+    model = build_model(data)
+    timings["build"] = time.perf_counter() - t0
+    if options.fixed_starts is not None:
+        fix_starts(model, options.fixed_starts)
+
+    solver = SolverFactory("highs")
+    highs_options = {"random_seed": 0, **options.highs_options}
+    t1 = time.perf_counter()
+    tee = [_StderrStream()] if options.log else []
+    res = solver.solve(
+        model,
+        time_limit=options.time_limit,
+        rel_gap=options.mip_gap,
+        threads=options.threads,
+        load_solutions=False,
+        raise_exception_on_nonoptimal_result=False,
+        solver_options=highs_options,
+        tee=tee,
+    )
+    timings["solve"] = time.perf_counter() - t1
+    highs = solver._solver_model
+    has_solution = res.incumbent_objective is not None
+    status, reason = classify(str(highs.getModelStatus()), has_solution)
+    if str(highs.getModelStatus()).endswith("kUnboundedOrInfeasible"):
+        status, reason = _disambiguate(model, options)
+    log = res.solver_log or ""
+    warnings = [
+        "HiGHS reported numerical trouble: " + line.strip()
+        for line in log.splitlines()
+        if any(w in line.lower() for w in NUMERIC_WARNINGS)
+    ][:3]
+    result = Result(instance=instance, status=status, reason=reason, timings=timings, warnings=warnings, model=model)
+    result.model_size = {
+        "rows": int(highs.getNumRow()),
+        "columns": int(highs.getNumCol()),
+        "nonzeros": int(highs.getNumNz()),
+        "integers": int(sum(1 for _ in model.start_index)),
+    }
+    if not status.has_plan:
+        return result
+    res.solution_loader.load_vars()
+    result.objective_usd = res.incumbent_objective * MONEY_SCALE
+    if status is Status.OPTIMAL and res.objective_bound is None:
+        result.bound_usd = result.objective_usd
+    else:
+        result.bound_usd = res.objective_bound * MONEY_SCALE if res.objective_bound is not None else None
+    result.mip_gap = _relative_gap(result.objective_usd, result.bound_usd)
+    t2 = time.perf_counter()
+    fill_tables(result)
+    timings["extract"] = time.perf_counter() - t2
+    return result
+
+
+def fill_tables(result: Result) -> None:
+    """Compute every results table from the loaded decisions."""
+    inst, model = result.instance, result.model
+    dec = R.decisions(inst, model)
+    result.allocation = R.allocation_table(inst, dec)
+    result.retrofits = R.retrofits_table(inst, dec)
+    result.debt = R.debt_table(inst, dec)
+    result.capex = R.capex_by_site(inst, dec["start"])
+    result.finance = R.finance_table(inst, dec, result.allocation, result.debt, result.capex)
+    result.scenario_npv = R.scenario_npv(inst, result.finance)
+    result.plan = R.plan_dict(inst, dec)
+
+
+def _disambiguate(model, options: SolveOptions) -> tuple[Status, str]:
+    """HiGHS presolve may only say "infeasible or unbounded": ask again without presolve."""
+    solver = SolverFactory("highs")
+    res = solver.solve(
+        model,
+        time_limit=options.time_limit,
+        load_solutions=False,
+        raise_exception_on_nonoptimal_result=False,
+        solver_options={"presolve": "off", "random_seed": 0},
+    )
+    return classify(str(solver._solver_model.getModelStatus()), res.incumbent_objective is not None)
+
+
+class _StderrStream(io.TextIOBase):
+    """Forward the HiGHS log to standard error (``--log``)."""
+
+    def write(self, text: str) -> int:
+        import sys
+
+        sys.stderr.write(text)
+        return len(text)

@@ -1,0 +1,30 @@
+"""Shared test helpers: small instances built in code, solved to a tight gap."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from instances import instance_from_dict
+from optimizer import SolveOptions, solve
+
+DATA = Path(__file__).parent / "data"
+TIGHT = SolveOptions(mip_gap=1e-9)
+
+
+def solve_dict(raw: dict, base_dir: Path | None = None, **options):
+    """Validate and solve an instance given as a dict, at MIP gap 1e-9."""
+    opts = SolveOptions(mip_gap=1e-9, **options)
+    return solve(instance_from_dict(copy.deepcopy(raw), base_dir=base_dir), opts)
+
+
+def load_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA
