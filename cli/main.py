@@ -14,8 +14,10 @@ from rich.console import Console
 
 from cli import report
 from instances import InputError, Instance, default_instance_dict, load_default, load_instance
-from optimizer import DEFAULT_MIP_GAP, SolveOptions, solve
-from optimizer.output import OutputError, dumps, write_csv, write_run
+from optimizer import DEFAULT_MIP_GAP, SolveOptions, Status, solve
+from optimizer.explain import explain_infeasibility
+from optimizer.numerics import range_issues
+from optimizer.output import OutputError, check_target, dumps, write_csv, write_run
 
 EXIT_INPUT = 2
 
@@ -44,9 +46,11 @@ def parse_set(values: tuple[str, ...]) -> list[tuple[str, object]]:
 def load(path: str | None, overrides: list[tuple[str, object]] | None = None) -> Instance:
     """The instance at ``path``, or the embedded default; input errors exit 2."""
     try:
-        if path is None:
-            return load_default(overrides)
-        return load_instance(path, overrides)
+        inst = load_default(overrides) if path is None else load_instance(path, overrides)
+        out_of_range = range_issues(inst)  # numbers HiGHS cannot be trusted with
+        if out_of_range:
+            raise InputError(out_of_range)
+        return inst
     except InputError as exc:
         fail_input(str(exc))
         raise  # unreachable
@@ -59,8 +63,8 @@ def main() -> None:
 
 
 @main.command("solve")
-@click.argument("instance", required=False, type=click.Path(dir_okay=False))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write CSV/JSON results into this folder.")
+@click.argument("instance", required=False, type=click.Path())
+@click.option("--out", "out_dir", type=click.Path(), help="Write CSV/JSON results into this folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit in seconds.")
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap.")
@@ -68,28 +72,62 @@ def main() -> None:
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path (repeatable).")
 @click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
 @click.option("--log", is_flag=True, help="Stream the HiGHS log to stderr.")
-def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, force, log) -> None:
+@click.option("--quiet", is_flag=True, help="No live progress line on stderr (shown only on a terminal, after 1 s).")
+@click.option("--starts", "starts_file", type=click.Path(dir_okay=False), help="Fix the retrofit schedule (CSV site,start,blocks or JSON) and compare with the optimum.")
+@click.option("--method", type=click.Choice(["ef", "ph"]), default="ef", show_default=True, help="ef: extensive form (one MIP); ph: progressive hedging over MPI (mpiexec -n K allocate solve ... --method ph; docs/uncertainty.md).")
+@click.option("--value-of-information", "value_of_information", is_flag=True, help="Also report EVPI and VSS in USD (solves each scenario alone and the mean scenario).")
+def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, force, log, starts_file, quiet=False, method="ef", value_of_information=False) -> None:
     """Solve INSTANCE (default: the embedded Bitdeer-like portfolio) and report the plan."""
     inst = load(instance, parse_set(sets))
-    result = solve(inst, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log))
     if out_dir:
         try:
-            write_result(result, out_dir, force=force)
+            check_target(out_dir, force)
+        except OutputError as exc:
+            fail_input(str(exc))
+    if starts_file:
+        from cli.starts import solve_with_starts
+
+        solve_with_starts(inst, starts_file, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log), out_dir, as_json, force)
+    show_progress = not quiet and not log and sys.stderr.isatty()
+    if method == "ph":  # every MPI rank runs this command; rank 0 reports (optimizer/ph.py)
+        from optimizer.ph import cli_solve
+
+        result = cli_solve(inst, time_limit=time_limit, mip_gap=mip_gap, log=log)
+        if result is None:
+            return
+    else:
+        result = solve(inst, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log, progress=show_progress))
+    voi = None
+    if value_of_information and result.has_plan:
+        from optimizer.value_of_information import value_of_information as compute_voi
+
+        voi = compute_voi(inst, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads), stochastic=result if method == "ef" else None)
+    # no plan exists: solve again with elastic limits and say what would have to give
+    explanation = explain_infeasibility(inst, time_limit=time_limit) if result.status is Status.INFEASIBLE else None
+    if out_dir:
+        try:
+            write_result(result, out_dir, force=force, explanation=explanation)
         except OutputError as exc:
             fail_input(str(exc))
     if as_json:
-        click.echo(dumps(report.result_json(result)), nl=False)
+        click.echo(dumps(dict(report.result_json(result, explanation), **({"value_of_information": voi.to_json()} if voi else {}))), nl=False)
     else:
         report.print_report(result, Console(soft_wrap=False))
+        report.print_value_of_information(voi, Console(soft_wrap=False))
+        report.print_explanation(explanation, Console(soft_wrap=False))
     if not result.has_plan:
         if not as_json:
             click.echo(f"no plan: {result.reason}", err=True)
         sys.exit(result.status.exit_code)
 
 
-def write_result(result, out_dir: str, force: bool = False) -> Path:
-    """The run folder: allocation.csv, retrofits.csv, finance.csv, debt.csv, summary.json, plan.json."""
-    writers = {"summary.json": lambda p: p.write_text(dumps(result.summary()))}
+def write_result(result, out_dir: str, force: bool = False, explanation=None) -> Path:
+    """The run folder: allocation.csv, retrofits.csv, finance.csv, debt.csv, summary.json, plan.json,
+    plan.xlsx (``optimizer.workbook``) and charts/*.png (``optimizer.charts``)."""
+    summary = result.summary()
+    if explanation is not None:
+        summary["explanation"] = report.explanation_json(explanation)
+    writers = {"summary.json": lambda p: p.write_text(dumps(summary))}
     if result.has_plan:
         writers.update(
             {
@@ -101,16 +139,24 @@ def write_result(result, out_dir: str, force: bool = False) -> Path:
                 "plan.json": lambda p: p.write_text(dumps(result.plan)),
             }
         )
+        from optimizer.charts import draw_charts, tables_from_result
+        from optimizer.workbook import write_workbook
+
+        writers["plan.xlsx"] = lambda p: write_workbook(result, p)
+        writers["charts"] = lambda p: draw_charts(tables_from_result(result), p)  # charts/*.png
     writers["instance.json"] = lambda p: p.write_text(dumps(result.instance.raw))
     return write_run(out_dir, writers, force=force)
 
 
 @main.command("validate")
-@click.argument("instance", type=click.Path(dir_okay=False))
+@click.argument("instance", type=click.Path())
 def validate_cmd(instance) -> None:
     """Check INSTANCE and list every problem found (exit 2) or summarize it (exit 0)."""
     try:
         inst = load_instance(instance)
+        out_of_range = range_issues(inst)
+        if out_of_range:
+            raise InputError(out_of_range)
     except InputError as exc:
         for line in exc.lines():
             click.echo(f"error: {line}", err=True)
@@ -130,6 +176,17 @@ def validate_cmd(instance) -> None:
 def example_cmd() -> None:
     """Print the embedded default instance as JSON (a starting point for your own)."""
     click.echo(json.dumps(default_instance_dict(), indent=2))
+
+
+from cli.evaluate_cmd import evaluate_cmd
+main.add_command(evaluate_cmd)
+
+from cli.report_cmd import plot_cmd, report_cmd
+main.add_command(plot_cmd)
+main.add_command(report_cmd)
+
+from cli.scenarios_cmd import scenarios_cmd
+main.add_command(scenarios_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optimizer import Result
+from optimizer.explain import Explanation
 
 
 def money(usd: float | None) -> str:
@@ -24,9 +25,12 @@ def money(usd: float | None) -> str:
     return f"{sign}${a:,.0f}"
 
 
-def result_json(result: Result) -> dict:
-    """The ``--json`` object: status, objective, bound, gap, periods, retrofits, ..."""
+def result_json(result: Result, explanation: Explanation | None = None) -> dict:
+    """The ``--json`` object: status, objective, bound, gap, periods, retrofits, ...
+    and, for an infeasible instance, ``explanation`` (see :func:`explanation_json`)."""
     out = result.summary()
+    if explanation is not None:
+        out["explanation"] = explanation_json(explanation)
     out["solve_seconds"] = round(result.solve_seconds, 4)
     out["retrofits"] = []
     if result.retrofits is not None:
@@ -43,6 +47,9 @@ def result_json(result: Result) -> dict:
         ]
     if result.scenario_npv is not None:
         out["scenario_npv_usd"] = {w: float(v) for w, v in result.scenario_npv["npv_usd"].items()}
+        dist = npv_distribution(result.scenario_npv)
+        if dist is not None:
+            out["npv_distribution_usd"] = dist
     if result.finance is not None:
         out["totals"] = totals(result)
     return out
@@ -97,13 +104,14 @@ def print_report(result: Result, console: Console | None = None) -> None:
     gap = f"{result.mip_gap:.2e}" if result.mip_gap is not None else "-"
     c.print(f"NPV        [bold]{money(result.objective_usd)}[/bold]  (bound {money(result.bound_usd)}, gap {gap}, solved in {result.solve_seconds:.2f} s)")
 
-    if inst.is_stochastic:
+    if inst.is_stochastic and len(result.scenario_npv) <= MAX_SCENARIO_ROWS:
         t = Table(title="NPV by scenario", title_justify="left")
         for col in ("scenario", "probability", "NPV"):
             t.add_column(col, justify="right" if col != "scenario" else "left")
         for w, row in result.scenario_npv.iterrows():
             t.add_row(w, f"{row.probability:.3f}", money(row.npv_usd))
         c.print(t)
+    print_npv_distribution(result, c)
 
     t = Table(title="Retrofit schedule", title_justify="left")
     for col in ("site", "start", "blocks", "IT MW", "online", "capex"):
@@ -138,3 +146,101 @@ def print_report(result: Result, console: Console | None = None) -> None:
     ):
         t.add_row(label, money(tot[key]))
     c.print(t)
+
+
+def explanation_json(explanation: Explanation) -> list[dict]:
+    """Why no plan exists, for ``--json`` and ``summary.json``: one object per relaxed
+    constraint and period, ``{constraint, scenario, period, name, amount_usd, text}``
+    (``name`` is the facility, ``text`` the sentence of its group); an empty list when
+    no relaxation could be computed."""
+    if not explanation.found:
+        return []
+    return [dict(item, text=text) for item, text in zip(explanation.to_json(), _item_texts(explanation))]
+
+
+def _item_texts(explanation: Explanation) -> list[str]:
+    """The sentence that covers each item (items of a group share their sentence)."""
+    keys = list(dict.fromkeys((i.constraint, i.scenario, i.name) for i in explanation.items))
+    lines = explanation.lines()
+    by_key = dict(zip(keys, lines))
+    return [by_key[(i.constraint, i.scenario, i.name)] for i in explanation.items]
+
+
+def print_explanation(explanation: Explanation | None, console: Console | None = None) -> None:
+    """After an infeasible status: the smallest relaxation that would give a plan."""
+    if explanation is None:
+        return
+    c = console or Console()
+    if not explanation.found:
+        c.print(f"why        {explanation.reason}", markup=False, highlight=False, soft_wrap=True)
+        return
+    c.print("why        the smallest relaxation that gives a plan:", markup=False, highlight=False, soft_wrap=True)
+    for line in explanation.lines():
+        c.print(f"           - {line}", markup=False, highlight=False, soft_wrap=True)
+
+
+MAX_SCENARIO_ROWS = 20  # more scenarios: the distribution only (every NPV is in --json and scenarios.csv)
+PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+
+
+def weighted_quantile(values, probabilities, q: float) -> float:
+    """Lower quantile of a discrete distribution: the smallest value v with
+    ``P(NPV <= v) >= q`` (the value at risk convention of the CVaR objective)."""
+    pairs = sorted(zip(values, probabilities))
+    total = sum(p for _, p in pairs)
+    cumulative = 0.0
+    for v, p in pairs:
+        cumulative += p / total
+        if cumulative >= q - 1e-12:
+            return float(v)
+    return float(pairs[-1][0])
+
+
+def npv_distribution(scenario_npv: pd.DataFrame | None) -> dict | None:
+    """min / mean / max / standard deviation / percentiles (P5..P95, probability
+    weighted, lower quantiles) and P(NPV < 0) of the scenario NPVs; None with fewer
+    than two scenarios."""
+    if scenario_npv is None or len(scenario_npv) < 2:
+        return None
+    v = scenario_npv["npv_usd"].to_numpy(dtype=float)
+    p = scenario_npv["probability"].to_numpy(dtype=float)
+    p = p / p.sum()
+    mean = float((p * v).sum())
+    out = {
+        "min": float(v.min()),
+        "mean": mean,
+        "max": float(v.max()),
+        "std": float(((p * (v - mean) ** 2).sum()) ** 0.5),
+    }
+    for q in PERCENTILES:
+        out[f"p{q}"] = weighted_quantile(v, p, q / 100.0)
+    out["prob_negative"] = float(p[v < 0].sum())
+    return out
+
+
+def print_npv_distribution(result: Result, console: Console | None = None) -> None:
+    """The distribution of scenario NPV (two scenarios or more)."""
+    dist = npv_distribution(result.scenario_npv) if result.has_plan else None
+    if dist is None:
+        return
+    c = console or Console()
+    t = Table(title=f"NPV distribution over {len(result.scenario_npv)} scenarios (probability weighted)", title_justify="left")
+    cols = ["min"] + [f"p{q}" for q in PERCENTILES] + ["max", "mean", "std"]
+    for col in cols:
+        t.add_column(col.upper() if col.startswith("p") else col, justify="right")
+    t.add_row(*(money(dist[col]) for col in cols))
+    c.print(t)
+    if dist["prob_negative"] > 0:
+        c.print(f"P(NPV < 0)  {dist['prob_negative']:.1%}")
+
+
+def print_value_of_information(voi, console: Console | None = None) -> None:
+    """EVPI and VSS (``--value-of-information``; ``optimizer.value_of_information``)."""
+    if voi is None:
+        return
+    from optimizer.value_of_information import format_lines
+
+    c = console or Console()
+    c.print("[bold]Value of information[/bold]")
+    for line in format_lines(voi, money):
+        c.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)

@@ -6,6 +6,7 @@ arithmetic on dates are plain integer operations.
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -21,11 +22,20 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})$")
 def parse_month(text: object) -> int:
     """``"YYYY-MM"`` -> month number ``year*12 + month-1``; ValueError when malformed."""
     if not isinstance(text, str):
-        raise ValueError(f'must be a date "YYYY-MM", got {text!r}')
-    match = _DATE.match(text)
+        raise ValueError(f'must be a date "YYYY-MM", got {_shown(text)}')
+    match = _DATE.fullmatch(text)
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f'must be a date "YYYY-MM", got {text!r}')
+        raise ValueError(f'must be a date "YYYY-MM", got {_shown(text)}')
     return int(match.group(1)) * 12 + int(match.group(2)) - 1
+
+
+def _shown(value: object) -> str:
+    """A bad date as written in the JSON file, shortened."""
+    try:
+        text = json.dumps(value, allow_nan=True, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError, RecursionError):
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def month_label(month: int) -> str:

@@ -13,7 +13,16 @@ class Issue:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        return one_line(text)
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped: an error is
+    always printed as exactly one line, whatever a key or a value holds."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class InputError(Exception):

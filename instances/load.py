@@ -26,6 +26,7 @@ BASE = "base"
 # fields a scenario may not change: the retrofit decision is shared by all scenarios
 STRUCTURAL_AI_FIELDS = ("eligible", "block_it_mw", "max_blocks", "lead_periods", "earliest_start")
 PROBABILITY_TOLERANCE = 1e-6
+MAX_DEPTH = 32  # an instance nests 6 levels; deeper JSON is a mistake (and a recursion hazard)
 
 
 def read_json(path: str | Path) -> dict:
@@ -43,6 +44,10 @@ def read_json(path: str | Path) -> dict:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(Issue(str(path), f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")) from None
+    except RecursionError:
+        raise InputError(Issue(str(path), f"invalid JSON: nested more than {MAX_DEPTH} levels deep")) from None
+    except ValueError as exc:  # e.g. an integer literal of more than 4300 digits
+        raise InputError(Issue(str(path), f"invalid JSON: {str(exc).splitlines()[0]}")) from None
     if not isinstance(data, dict):
         raise InputError(Issue(str(path), "must hold a JSON object"))
     return data
@@ -79,6 +84,28 @@ def _horizon(raw: dict, base_dir: Path | None, issues: list[Issue]) -> tuple[Hor
     return horizon, table
 
 
+def _too_deep(raw: Any) -> str | None:
+    """JSON path of the first value nested deeper than ``MAX_DEPTH``; None when none.
+
+    Walks iteratively, so that a pathological file fails here with a clear message
+    rather than in a recursive copy further down."""
+    stack: list[tuple[Any, str, int]] = [(raw, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return path or "(instance)"
+        if isinstance(node, dict):
+            stack.extend((v, f"{path}.{k}" if path else str(k), depth + 1) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node))
+    return None
+
+
+def _unique(issues: list[Issue]) -> list[Issue]:
+    """Issues in order, each once (the horizon is read twice, for instance)."""
+    return list(dict.fromkeys(issues))
+
+
 def _duplicates(items: list[dict] | None, path: str, issues: list[Issue]) -> None:
     seen: set[str] = set()
     for i, item in enumerate(items or []):
@@ -107,34 +134,49 @@ def instance_from_dict(raw: dict, base_dir: Path | None = None, source: Path | N
     issues: list[Issue] = []
     if not isinstance(raw, dict):
         raise InputError(Issue("(instance)", "must be a JSON object"))
+    deep = _too_deep(raw)
+    if deep is not None:
+        raise InputError(Issue(deep, f"nested more than {MAX_DEPTH} levels deep"))
     horizon, periods = _horizon(raw, base_dir, issues)
     clean = _read_clean(raw, horizon, issues)
     warnings: list[str] = []
     scenario_cleans: list[tuple[str, float, dict]] = []
-    if clean is not None and not issues:
-        scenario_cleans = _scenarios(raw, clean, horizon, issues)
+    if clean is not None:
+        # scenario problems are reported with the others; a scenario is resolved in
+        # full only when the base instance is valid (else its errors would repeat)
+        scenario_cleans = _scenarios(raw, clean, horizon, issues, base_ok=not issues and horizon is not None)
     if issues or clean is None or horizon is None:
-        raise InputError(issues or [Issue("(instance)", "invalid instance")])
+        raise InputError(_unique(issues) or [Issue("(instance)", "invalid instance")])
     sites = [s for s in clean["sites"]]
     regions = {s["region"] for s in sites}
     for region in (clean["markets"]["ai_demand_it_mw"] or {}):
         if region not in regions:
             warnings.append(f'markets.ai_demand_it_mw.{region}: no site is in region "{region}"; the limit has no effect')
+    for i, f in enumerate(clean["finance"]["debt"] or []):
+        if f["draw_from"] is not None and f["draw_until"] is not None and f["draw_until"] < f["draw_from"]:
+            warnings.append(f'finance.debt[{i}].draw_until: before draw_from, so "{f["name"]}" can never draw')
     return _tables(clean, scenario_cleans, periods, horizon, raw, source, warnings)
 
 
-def _scenarios(raw: dict, clean: dict, horizon: Horizon, issues: list[Issue]) -> list[tuple[str, float, dict]]:
-    """Resolve every scenario: the base instance with its overrides applied."""
+def _scenarios(raw: dict, clean: dict, horizon: Horizon | None, issues: list[Issue], base_ok: bool = True) -> list[tuple[str, float, dict]]:
+    """Resolve every scenario: the base instance with its overrides applied.
+
+    With ``base_ok`` False (the base instance has problems) the scenarios' own
+    fields, probabilities and override paths are still checked, but they are not
+    resolved.
+    """
     listed = clean.get("scenarios")
     if not listed:
         return [(BASE, 1.0, clean)]
     _duplicates(listed, "scenarios", issues)
-    total = sum(s["probability"] for s in listed if s and s["probability"] is not None)
-    if abs(total - 1.0) > PROBABILITY_TOLERANCE:
-        issues.append(Issue("scenarios", f"probabilities must sum to 1, got {total:.6g}"))
+    probabilities = [s["probability"] for s in listed if s]
+    if all(p is not None for p in probabilities) and len(probabilities) == len(listed):
+        total = sum(probabilities)
+        if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+            issues.append(Issue("scenarios", f"probabilities must sum to 1, got {total:.6g}"))
     out = []
     for i, scen in enumerate(listed):
-        if not scen or scen["name"] is None:
+        if not scen or scen["name"] is None or scen["set"] is None:
             continue
         where = f"scenarios[{i}].set"
         try:
@@ -143,16 +185,36 @@ def _scenarios(raw: dict, clean: dict, horizon: Horizon, issues: list[Issue]) ->
             issues.extend(exc.issues)
             continue
         raw_w.pop("scenarios", None)
+        structural = False
         for path in scen["set"] or {}:
             head = path.split(".")
             if head[0] in ("horizon", "scenarios", "risk") or (head[0] == "sites" and len(head) > 3 and head[2] == "ai" and head[3] in STRUCTURAL_AI_FIELDS) or (head[0] == "sites" and len(head) > 2 and head[2] in ("name", "region")) or path.endswith(".name"):
                 issues.append(Issue(f"{where}.{path}", "cannot differ between scenarios: retrofit starts are decided once for all"))
+                structural = True
+        if not base_ok:
+            continue
         sub: list[Issue] = []
         clean_w = _read_clean(raw_w, horizon, sub)
         issues.extend(Issue(f"scenarios[{i}] ({scen['name']}): {x.path}", x.message) for x in sub)
         if clean_w is not None and not sub:
+            if not structural:
+                _same_retrofit_structure(clean, clean_w, where, issues)
             out.append((scen["name"], scen["probability"], clean_w))
     return out
+
+
+def _same_retrofit_structure(base: dict, scen: dict, where: str, issues: list[Issue]) -> None:
+    """A scenario replacing a whole ``ai`` object may not change what the shared
+    retrofit decision depends on (``STRUCTURAL_AI_FIELDS``, or whether ``ai`` exists)."""
+    for b, w in zip(base["sites"], scen["sites"]):
+        ai_b, ai_w = b["ai"], w["ai"]
+        if (ai_b is None) != (ai_w is None):
+            issues.append(Issue(f"{where}.sites.{b['name']}.ai", "cannot differ between scenarios: retrofit starts are decided once for all"))
+            continue
+        for key in STRUCTURAL_AI_FIELDS if ai_b is not None else ():
+            if ai_b[key] != ai_w[key]:
+                issues.append(Issue(f"{where}.sites.{b['name']}.ai.{key}", "cannot differ between scenarios: retrofit starts are decided once for all"))
+                break
 
 
 def _tables(clean, scenario_cleans, periods, horizon: Horizon, raw, source, warnings) -> Instance:

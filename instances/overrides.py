@@ -70,7 +70,12 @@ def set_path(raw: dict, path: str, value: Any, where: str = "") -> None:
             if not found:
                 names = [str(it.get("name")) for it in items if isinstance(it, dict)]
                 match = difflib.get_close_matches(name, names, n=1, cutoff=0.4)
-                hint = f' (did you mean "{match[0]}"?)' if match else ""
+                # the hint is a whole valid path: the closest name in place of the wrong one
+                guess = ".".join(parts[: i + 1] + [match[0]] + parts[i + 2 :]) if match else None
+                if guess is None or guess not in valid_paths(raw):
+                    close = difflib.get_close_matches(path, valid_paths(raw), n=1, cutoff=0.4)
+                    guess = close[0] if close else guess
+                hint = f' (did you mean "{guess}"?)' if guess else (f" (names: {', '.join(names)})" if names else f" (there is no {key} entry)")
                 raise InputError(Issue(where, f'no entry named "{name}" in {key} of path "{path}"{hint}'))
             if i + 2 >= len(parts):
                 raise _fail(path, raw, f'"{key}.{name}" needs a field', where)

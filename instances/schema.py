@@ -18,7 +18,7 @@ import numpy as np
 
 from instances.calendar import PERIOD_MONTHS_ALLOWED, parse_month
 from instances.errors import Issue
-from instances.series import Horizon, describe, is_number, resolve_series
+from instances.series import Horizon, describe, is_number, resolve_series, series_values
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "finance": Field("object", schema="finance", required=True, doc="discounting, cash, budgets, debt"),
         "scenarios": Field("list", schema="scenario", doc="optional scenarios (SPEC section 6)"),
         "risk": Field("object", schema="risk", doc="optional CVaR risk aversion (extension)"),
+        "scenario_model": Field("object", schema="scenario_model", doc="optional hashprice scenario generator parameters (extension, allocate scenarios)"),
     },
     "horizon": {
         "start": Field("date", required=True, doc="first period's start month"),
@@ -94,7 +95,9 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "block_it_mw": Field("number", unit="IT MW", required=True, rule=GT0),
         "max_blocks": Field("integer", required=True, rule=GE0),
         "capex_usd_per_it_mw": Field("number", unit="USD per IT MW", required=True, rule=GE0),
-        "lead_periods": Field("integer", unit="periods", required=True, rule=GE0),
+        # capped at the longest horizon: a block never online is already expressible, and
+        # the model walks the lead period by period (1e15 periods would never finish)
+        "lead_periods": Field("integer", unit="periods", required=True, rule=Rule(lambda v: 0 <= v <= 600, "between 0 and 600")),
         "earliest_start": Field("date", doc="no block starts before (default: horizon start)"),
         "pue": Field("number", unit="ratio", required=True, rule=GE1),
         "lease_usd_per_kw_month": Field("series", unit="USD per IT kW-month", required=True, rule=GE0),
@@ -136,6 +139,20 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "cvar_alpha": Field("number", required=True, rule=Rule(lambda v: 0 <= v < 1, ">= 0 and < 1")),
         "weight": Field("number", required=True, rule=FRACTION),
     },
+    # read by `allocate scenarios` (optimizer/scenario_gen.py; defaults from shared/data/public-facts.md)
+    "scenario_model": {
+        "btc_price_usd": Field("number", unit="USD per BTC", default=65_000.0, rule=GT0, doc="bitcoin price at the horizon start"),
+        "btc_growth_annual": Field("number", unit="fraction per year", default=0.20, rule=RATE, doc="expected price growth g: E[price] = P0 (1+g)^years"),
+        "btc_volatility_annual": Field("number", unit="fraction per sqrt(year)", default=0.50, rule=GE0, doc="GBM volatility of the price"),
+        "difficulty": Field("number", unit="difficulty (hashes / 2^32 per block)", default=126.23e12, rule=GT0, doc="network difficulty at the horizon start"),
+        "difficulty_trend_annual": Field("number", unit="fraction per year", default=0.10, rule=RATE, doc="difficulty growth at a flat price"),
+        "difficulty_price_elasticity": Field("number", unit="ratio", default=0.35, doc="d ln(difficulty) / d ln(price)"),
+        "difficulty_step_at_halving": Field("number", unit="fraction", default=-0.05, rule=RATE, doc="difficulty level change at each halving"),
+        "block_subsidy_btc": Field("number", unit="BTC per block", default=3.125, rule=GT0, doc="block subsidy at the horizon start"),
+        "next_halving": Field("date", default="2028-04", doc="month of the next halving"),
+        "halving_interval_years": Field("number", unit="years", default=4.0, rule=GT0, doc="time between halvings"),
+        "fee_share_of_subsidy": Field("number", unit="fraction", default=0.01, rule=GE0, doc="fees per block as a share of the subsidy"),
+    },
 }
 
 # a map's value schema: a single field applied to every entry
@@ -152,25 +169,31 @@ def _check_scalar(field: Field, value: Any, path: str, issues: list[Issue]) -> A
     """Check a non-series leaf; return the clean value or None."""
     kind = field.kind
     if kind in ("number", "integer"):
+        written = value  # error messages show the value as written in the file
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             issues.append(Issue(path, f"must be a{'n integer' if kind == 'integer' else ' number'}, got {describe(value)}"))
             return None
-        if not math.isfinite(float(value)):
-            issues.append(Issue(path, f"must be finite, got {value}"))
+        try:
+            number = float(value)
+        except OverflowError:  # an integer literal beyond the float range
+            issues.append(Issue(path, f"must be finite (at most 1.8e308), got {describe(written)}"))
+            return None
+        if not math.isfinite(number):
+            issues.append(Issue(path, f"must be finite, got {describe(written)}"))
             return None
         if kind == "integer":
-            if float(value) != int(value):
-                issues.append(Issue(path, f"must be an integer, got {describe(value)}"))
+            if number != int(value):
+                issues.append(Issue(path, f"must be an integer, got {describe(written)}"))
                 return None
             value = int(value)
         else:
-            value = float(value)
+            value = number
         if field.choices is not None and value not in field.choices:
             allowed = ", ".join(str(c) for c in field.choices)
-            issues.append(Issue(path, f"must be one of {allowed}, got {describe(value)}"))
+            issues.append(Issue(path, f"must be one of {allowed}, got {describe(written)}"))
             return None
         if not field.rule.test(value):
-            issues.append(Issue(path, f"must be {field.rule.text}, got {describe(value)}"))
+            issues.append(Issue(path, f"must be {field.rule.text}, got {describe(written)}"))
             return None
         return value
     if kind == "bool":
@@ -192,8 +215,20 @@ def _check_scalar(field: Field, value: Any, path: str, issues: list[Issue]) -> A
     raise AssertionError(kind)
 
 
-def read_series(field: Field, value: Any, path: str, horizon: Horizon, issues: list[Issue]) -> np.ndarray | None:
-    """Resolve a series and check its rule in every period."""
+def read_series(field: Field, value: Any, path: str, horizon: Horizon | None, issues: list[Issue]) -> Any:
+    """Resolve a series and check its rule in every period.
+
+    With ``horizon`` None (the horizon is invalid) the series is only checked as far
+    as it can be without the periods, and returned as written.
+    """
+    if horizon is None:
+        before = len(issues)
+        resolve_series(value, path, None, issues)
+        if len(issues) == before:
+            bad = [v for v in series_values(value) if not field.rule.test(v)]
+            if bad:
+                issues.append(Issue(path, f"must be {field.rule.text} in every period, got {bad[0]:g}"))
+        return value
     out = resolve_series(value, path, horizon, issues)
     if out is None:
         return None
@@ -232,7 +267,7 @@ def read_object(raw: Any, schema_name: str, path: str, horizon: Horizon | None, 
             continue
         value = raw[key]
         if field.kind == "series":
-            out[key] = read_series(field, value, where, horizon, issues) if horizon is not None else value
+            out[key] = read_series(field, value, where, horizon, issues)
         elif field.kind == "object":
             if field.schema is None:  # free-form object (scenario "set")
                 if not isinstance(value, dict):
@@ -254,10 +289,7 @@ def read_object(raw: Any, schema_name: str, path: str, horizon: Horizon | None, 
                 out[key] = None
             else:
                 item = MAP_ITEMS[field.schema]
-                out[key] = {
-                    name: (read_series(item, v, f"{where}.{name}", horizon, issues) if horizon is not None else v)
-                    for name, v in value.items()
-                }
+                out[key] = {name: read_series(item, v, f"{where}.{name}", horizon, issues) for name, v in value.items()}
         else:
             out[key] = _check_scalar(field, value, where, issues)
     return out

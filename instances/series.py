@@ -12,6 +12,7 @@ Forms accepted:
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,48 +42,66 @@ class Horizon:
 
 
 def is_number(value: object) -> bool:
-    """A JSON number (not a bool), finite."""
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
+    """A JSON number (not a bool), finite (an integer beyond the float range is not)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def describe(value: object) -> str:
-    """Short text for a bad value in an error message."""
-    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    """Short text for a bad value in an error message, written as in the JSON file
+    (``"text"``, ``true``, ``null``, ``NaN``, ``Infinity``), on one line."""
+    try:
+        text = json.dumps(value, allow_nan=True, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError, RecursionError):
+        text = f"a {type(value).__name__}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def resolve_series(value: object, path: str, horizon: Horizon, issues: list[Issue]) -> np.ndarray | None:
+def resolve_series(value: object, path: str, horizon: Horizon | None, issues: list[Issue]) -> np.ndarray | None:
     """Resolve one series to an array of N floats; append problems to ``issues``.
 
-    Returns None when the series cannot be resolved.
+    Returns None when the series cannot be resolved. With ``horizon`` None (the
+    horizon itself is invalid) only the form is checked, so that ``validate`` still
+    reports every malformed series; the result is then None.
     """
-    n = horizon.periods
+    n = horizon.periods if horizon is not None else None
     if is_number(value):
-        return np.full(n, float(value))
+        return np.full(n, float(value)) if n is not None else None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         issues.append(Issue(path, f"must be a finite number, got {describe(value)}"))
         return None
     if isinstance(value, list):
-        if len(value) != n:
+        bad = [i for i, v in enumerate(value) if not is_number(v)]
+        if n is not None and len(value) != n:
             issues.append(Issue(path, f"a list series needs exactly {n} values (one per period), got {len(value)}"))
             return None
-        bad = [i for i, v in enumerate(value) if not is_number(v)]
         if bad:
             issues.append(Issue(f"{path}[{bad[0]}]", f"must be a finite number, got {describe(value[bad[0]])}"))
             return None
-        return np.asarray(value, dtype=float)
+        return np.asarray(value, dtype=float) if n is not None else None
     if isinstance(value, dict):
         if "csv" in value or "column" in value:
             return _resolve_csv(value, path, horizon, issues)
         return _resolve_growth(value, path, horizon, issues)
+    numbers = f"a list of {n} numbers" if n is not None else "a list of numbers"
     issues.append(
-        Issue(path, f"must be a number, a list of {n} numbers, a growth object or a csv reference, got {describe(value)}")
+        Issue(path, f"must be a number, {numbers}, a growth object or a csv reference, got {describe(value)}")
     )
     return None
+
+
+def series_values(value: object) -> list[float]:
+    """The numbers written in a series without resolving it (a number or a list of
+    numbers; else nothing): for range checks when the horizon is unknown."""
+    if is_number(value):
+        return [float(value)]
+    if isinstance(value, list) and all(is_number(v) for v in value):
+        return [float(v) for v in value]
+    return []
 
 
 def _unknown_keys(value: dict, allowed: tuple[str, ...], path: str, issues: list[Issue]) -> bool:
@@ -96,7 +115,7 @@ def _unknown_keys(value: dict, allowed: tuple[str, ...], path: str, issues: list
     return ok
 
 
-def _resolve_growth(value: dict, path: str, horizon: Horizon, issues: list[Issue]) -> np.ndarray | None:
+def _resolve_growth(value: dict, path: str, horizon: Horizon | None, issues: list[Issue]) -> np.ndarray | None:
     if not _unknown_keys(value, GROWTH_KEYS, path, issues):
         return None
     if "start" not in value:
@@ -114,7 +133,7 @@ def _resolve_growth(value: dict, path: str, horizon: Horizon, issues: list[Issue
     if not isinstance(steps, list):
         issues.append(Issue(f"{path}.steps", f"must be a list of {{from, factor}} objects, got {describe(steps)}"))
         return None
-    factor = np.ones(horizon.periods)
+    factor = np.ones(horizon.periods) if horizon is not None else None
     for i, step in enumerate(steps):
         where = f"{path}.steps[{i}]"
         if not isinstance(step, dict):
@@ -142,14 +161,15 @@ def _resolve_growth(value: dict, path: str, horizon: Horizon, issues: list[Issue
             ok = False
             continue
         # the step applies to every period whose start month is at or after `from`
-        factor = np.where(horizon.starts >= month, factor * float(f), factor)
-    if not ok:
+        if factor is not None:
+            factor = np.where(horizon.starts >= month, factor * float(f), factor)
+    if not ok or horizon is None:
         return None
     t = np.arange(horizon.periods)
     return float(v0) * (1.0 + float(growth)) ** (t * horizon.period_months / 12.0) * factor
 
 
-def _resolve_csv(value: dict, path: str, horizon: Horizon, issues: list[Issue]) -> np.ndarray | None:
+def _resolve_csv(value: dict, path: str, horizon: Horizon | None, issues: list[Issue]) -> np.ndarray | None:
     if not _unknown_keys(value, CSV_KEYS, path, issues):
         return None
     name, column = value.get("csv"), value.get("column")
@@ -158,6 +178,8 @@ def _resolve_csv(value: dict, path: str, horizon: Horizon, issues: list[Issue]) 
         return None
     if not isinstance(column, str) or not column:
         issues.append(Issue(f"{path}.column", f"must be a column name, got {describe(column)}"))
+        return None
+    if horizon is None:  # the horizon is invalid: the periods to look for are unknown
         return None
     file = Path(name) if horizon.base_dir is None else horizon.base_dir / name
     try:
@@ -179,7 +201,18 @@ def _resolve_csv(value: dict, path: str, horizon: Horizon, issues: list[Issue]) 
         issues.append(Issue(f"{path}.column", f'"{file}" has no column "{column}"{closest(column, options)}'))
         return None
     labels = table["period"].str.strip()
-    rows = dict(zip(labels, table[column].str.strip()))
+    rows: dict[str, str] = {}
+    for k, (label, cell) in enumerate(zip(labels, table[column].str.strip())):
+        line = k + 2  # line 1 is the header
+        try:
+            parse_month(label)
+        except ValueError:
+            issues.append(Issue(f"{path}.csv", f'"{file}" line {line}: period must be a "YYYY-MM" month, got {describe(label)}'))
+            return None
+        if label in rows:
+            issues.append(Issue(f"{path}.csv", f'"{file}" line {line}: period {label} appears twice'))
+            return None
+        rows[label] = cell
     missing = [p for p in horizon.labels if p not in rows]
     if missing:
         more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""

@@ -58,6 +58,7 @@ class ModelData:
     max_debt_to_ebitda: dict[str, float]  # absent: none
     mining_multiple: dict[str, float]
     ai_multiple: dict[str, float]
+    risk: dict | None = None  # {"cvar_alpha", "weight"} or None (risk neutral)
     # debt, per (w, f) and (w, f, t)
     limit: dict[tuple, float] = field(default_factory=dict)
     initial_balance: dict[tuple, float] = field(default_factory=dict)
@@ -155,6 +156,7 @@ def prepare(instance: Instance) -> ModelData:
         max_debt_to_ebitda={w: v for w, v in scen["max_debt_to_ebitda"].items() if not np.isnan(v)},
         mining_multiple=scen["mining_ebitda_multiple"].to_dict(),
         ai_multiple=scen["ai_ebitda_multiple"].to_dict(),
+        risk=instance.risk,
     )
     fac = instance.facilities
     if len(fac):

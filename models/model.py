@@ -99,5 +99,12 @@ def build_model(data: ModelData | Instance) -> ConcreteModel:
     # ---- objective --------------------------------------------------------------
     m.terminal_value = Expression(m.W, rule=objective.terminal_value_rule)
     m.scenario_npv = Expression(m.W, rule=objective.scenario_npv_rule)
-    m.npv = Objective(rule=objective.expected_npv_rule, sense=maximize)
+    if d.risk is None:
+        m.npv = Objective(rule=objective.expected_npv_rule, sense=maximize)
+    else:  # extension: CVaR risk aversion (docs/model.md)
+        m.var_level = Var(domain=Reals)
+        m.cvar_shortfall = Var(m.W, domain=NonNegativeReals)
+        m.cvar_shortfall_floor = Constraint(m.W, rule=objective.cvar_shortfall_floor_rule)
+        m.cvar = Expression(rule=objective.cvar_rule)
+        m.npv = Objective(rule=objective.risk_adjusted_npv_rule, sense=maximize)
     return m

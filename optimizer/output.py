@@ -12,12 +12,15 @@ import math
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
 RUN_MARKER = "summary.json"  # a folder holding this file is a previous run
+# seconds to pause after each file: lets the tests kill a run while it writes
+TEST_PAUSE_ENV = "ALLOCATE_TEST_WRITE_PAUSE"
 
 
 class OutputError(Exception):
@@ -52,12 +55,17 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, float_format="%.6f", lineterminator="\n")
 
 
-def write_run(out_dir: str | Path, writers: dict[str, Callable[[Path], None]], force: bool = False) -> Path:
-    """Create ``out_dir`` holding the files produced by ``writers`` (name -> fn(path)).
+def _test_pause() -> float:
+    try:
+        return max(float(os.environ.get(TEST_PAUSE_ENV) or 0), 0.0)
+    except ValueError:
+        return 0.0
 
-    Refuses (OutputError) to replace an existing folder that is not a previous run,
-    unless ``force``.
-    """
+
+def check_target(out_dir: str | Path, force: bool = False) -> Path:
+    """``out_dir`` as a Path when a run may be written there, else OutputError: it is
+    a file, or a non-empty folder that does not hold a previous run (without
+    ``force``). The CLI calls this before solving, so that a long solve is not lost."""
     target = Path(out_dir)
     if target.exists():
         if not target.is_dir():
@@ -65,20 +73,41 @@ def write_run(out_dir: str | Path, writers: dict[str, Callable[[Path], None]], f
         is_run = (target / RUN_MARKER).exists()
         if not is_run and any(target.iterdir()) and not force:
             raise OutputError(f"--out {target}: folder exists and does not hold a previous run; use --force to replace it")
+    return target
+
+
+def write_run(out_dir: str | Path, writers: dict[str, Callable[[Path], None]], force: bool = False) -> Path:
+    """Create ``out_dir`` holding the files produced by ``writers`` (name -> fn(path)).
+
+    Refuses (OutputError) to replace an existing folder that is not a previous run,
+    unless ``force``.
+    """
+    target = check_target(out_dir, force)
     parent = target.parent if str(target.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
     try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"--out {target}: cannot create: {exc.strerror or exc}") from None
+    try:
+        pause = _test_pause()
         for name, write in writers.items():
             write(tmp / name)
+            if pause > 0:
+                time.sleep(pause)
         old = None
         if target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
             os.rmdir(old)
             os.replace(target, old)
+            if pause > 0:
+                time.sleep(pause)
         os.replace(tmp, target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"--out {target}: cannot write: {exc.strerror or exc}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

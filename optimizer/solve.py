@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import io
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +20,17 @@ from pyomo.contrib.solver.common.factory import SolverFactory
 from instances import Instance
 from models import MONEY_SCALE, build_model, prepare
 from optimizer import results as R
+from optimizer.progress import LiveProgress
+from optimizer.interrupt import interruptible
+from optimizer.numerics import range_issues
 from optimizer.status import Status, classify
 
 DEFAULT_MIP_GAP = 1e-4
 # HiGHS log lines that signal numerical trouble worth telling the user about
-NUMERIC_WARNINGS = ("numerical", "ill-conditioned", "excessive", "large matrix", "small matrix")
+# (as HiGHS 1.16 words them: "Problem has some excessively large bounds ...", "matrix
+# contains 4 |value| in [1e-13, 1e-13] at/below tolerance ...: ignored", "Numerical
+# trouble", "ill-conditioning", "Divergent movement", "singular matrix")
+NUMERIC_WARNINGS = ("numerical", "ill-condition", "excessive", "|value|", "divergent", "singular", "large matrix", "small matrix")
 
 
 @dataclass
@@ -36,6 +43,8 @@ class SolveOptions:
     fixed_starts: {(site, period label): blocks}; when given, the retrofit schedule is
         fixed to it (every other start is 0) and only operations and financing are chosen
     log: stream the HiGHS log to standard error
+    progress: after a second, show a live line (elapsed, best plan, bound, gap) on
+        standard error when it is a terminal (``optimizer.progress``)
     """
 
     time_limit: float | None = None
@@ -44,6 +53,7 @@ class SolveOptions:
     fixed_starts: dict[tuple[str, str], int] | None = None
     log: bool = False
     highs_options: dict[str, Any] = field(default_factory=dict)
+    progress: bool = False
 
 
 @dataclass
@@ -120,6 +130,9 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
     options = options or SolveOptions()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    out_of_range = range_issues(instance)
+    if out_of_range:  # HiGHS would answer wrongly or crash (optimizer/numerics.py)
+        return Result(instance=instance, status=Status.ERROR, reason=str(out_of_range[0]), timings=timings)
     data = prepare(instance)
     model = build_model(data)
     timings["build"] = time.perf_counter() - t0
@@ -129,21 +142,37 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
     solver = SolverFactory("highs")
     highs_options = {"random_seed": 0, **options.highs_options}
     t1 = time.perf_counter()
-    tee = [_StderrStream()] if options.log else []
-    res = solver.solve(
-        model,
-        time_limit=options.time_limit,
-        rel_gap=options.mip_gap,
-        threads=options.threads,
-        load_solutions=False,
-        raise_exception_on_nonoptimal_result=False,
-        solver_options=highs_options,
-        tee=tee,
-    )
+    # the real sys.stderr object: pyomo maps it to the terminal while it captures fd 2
+    # (a wrapper writing to sys.stderr would write into the capture and fail)
+    tee = [sys.stderr] if options.log else []
+    progress = LiveProgress().start() if options.progress else None
+    if progress is not None:
+        tee.append(progress)
+    try:
+        # Ctrl-C stops HiGHS and keeps its incumbent (optimizer/interrupt.py)
+        with interruptible(lambda: getattr(solver, "_solver_model", None)) as interrupt:
+            res = solver.solve(
+                model,
+                time_limit=options.time_limit,
+                rel_gap=options.mip_gap,
+                threads=options.threads,
+                load_solutions=False,
+                raise_exception_on_nonoptimal_result=False,
+                solver_options=highs_options,
+                tee=tee,
+            )
+    except KeyboardInterrupt:  # before HiGHS started, or a second Ctrl-C
+        timings["solve"] = time.perf_counter() - t1
+        return Result(instance=instance, status=Status.NO_SOLUTION, reason="interrupted before any plan was found", timings=timings, model=model)
+    finally:
+        if progress is not None:
+            progress.stop()
     timings["solve"] = time.perf_counter() - t1
     highs = solver._solver_model
     has_solution = res.incumbent_objective is not None
     status, reason = classify(str(highs.getModelStatus()), has_solution)
+    if interrupt.requested and not status.has_plan:  # HiGHS stopped on a second Ctrl-C
+        status, reason = Status.NO_SOLUTION, "interrupted before any plan was found"
     if str(highs.getModelStatus()).endswith("kUnboundedOrInfeasible"):
         status, reason = _disambiguate(model, options)
     log = res.solver_log or ""

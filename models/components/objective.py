@@ -33,3 +33,27 @@ def expected_npv_rule(m):
     """``sum(probability[w] * NPV[w] for w)``: the objective, maximized."""
     d = data(m)
     return sum(d.probability[w] * m.scenario_npv[w] for w in m.W)
+
+
+def cvar_shortfall_floor_rule(m, w):
+    """``shortfall[w] >= var_level - NPV[w]`` (Rockafellar-Uryasev linearization)."""
+    return m.cvar_shortfall[w] >= m.var_level - m.scenario_npv[w]
+
+
+def cvar_rule(m):
+    """``CVaR_alpha = var_level - 1/(1-alpha) * sum(p[w] * shortfall[w])``.
+
+    At the optimum ``var_level`` is the alpha-quantile (value at risk) of the NPV
+    distribution from below, and CVaR the mean of the worst ``1 - alpha`` share.
+    """
+    d = data(m)
+    alpha = d.risk["cvar_alpha"]
+    return m.var_level - sum(d.probability[w] * m.cvar_shortfall[w] for w in m.W) / (1.0 - alpha)
+
+
+def risk_adjusted_npv_rule(m):
+    """``(1 - weight) * E[NPV] + weight * CVaR_alpha[NPV]``: the objective with ``risk`` set."""
+    d = data(m)
+    weight = d.risk["weight"]
+    expected = sum(d.probability[w] * m.scenario_npv[w] for w in m.W)
+    return (1.0 - weight) * expected + weight * m.cvar

@@ -1,0 +1,143 @@
+"""``--prices FILE.csv``: replace series of an instance by the columns of a CSV.
+
+The CSV has a ``period`` column of ``"YYYY-MM"`` labels and one column per series
+to replace, named by its dotted path (the paths of ``--set``)::
+
+    period,markets.hashprice_usd_per_ph_day,sites.Rockdale.power_price_usd_per_mwh
+    2026-01,52.1,41.0
+    2026-04,49.8,43.5
+
+Every period of the instance's horizon must have a row (extra rows, for months
+outside the horizon, are ignored; rows may come in any order). Each named series is
+replaced in full by the column's values, one per period: a list of N numbers, the
+series form of SPEC section 2. Only series fields may be named (a number field such
+as ``finance.discount_rate_annual`` is not a price: use ``--set``).
+
+    from instances.prices import price_overrides
+    overrides = price_overrides("prices.csv", raw)   # [(path, [v0, ..., vN-1]), ...]
+    raw2 = apply_overrides(raw, overrides)
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from instances.calendar import parse_month
+from instances.errors import InputError, Issue
+from instances.overrides import NAMED_LISTS, set_path
+from instances.schema import MAP_ITEMS, SCHEMAS, read_object
+from instances.calendar import periods_table, month_label
+
+
+def horizon_labels(raw: dict, where: str = "horizon") -> list[str]:
+    """The period labels of an instance dict; InputError when its horizon is invalid."""
+    issues: list[Issue] = []
+    clean = read_object(raw.get("horizon"), "horizon", "horizon", None, issues) if isinstance(raw, dict) and "horizon" in raw else None
+    if issues:
+        raise InputError(issues)
+    if not clean or clean.get("start") is None or clean.get("periods") is None or clean.get("period_months") is None:
+        raise InputError(Issue(where, "the instance has no valid horizon to align the prices with"))
+    table = periods_table(clean["start"], clean["periods"], clean["period_months"])
+    return [month_label(int(m)) for m in table["start_month"]]
+
+
+def field_kind(path: str) -> str | None:
+    """Kind of the schema field a dotted path ends on (``series``, ``number``, ...),
+    skipping the names of sites, facilities and scenarios; None when unknown."""
+    parts = path.split(".")
+    schema = "instance"
+    i = 0
+    while i < len(parts):
+        fields = SCHEMAS.get(schema, {})
+        field = fields.get(parts[i])
+        if field is None:
+            return None
+        last = i == len(parts) - 1
+        if field.kind == "list" and parts[i] in NAMED_LISTS:
+            schema, i = field.schema, i + 2
+            if i >= len(parts):
+                return None
+            continue
+        if field.kind == "map":
+            if last:
+                return "map"
+            return MAP_ITEMS[field.schema].kind if i + 2 == len(parts) else None
+        if field.kind == "object" and not last:
+            schema, i = field.schema, i + 1
+            continue
+        return field.kind if last else None
+    return None
+
+
+def price_overrides(csv_path: str | Path, instance_raw: dict) -> list[tuple[str, list[float]]]:
+    """The overrides a prices CSV stands for: ``[(dotted path, N values)]`` in column
+    order, values aligned to the instance's periods. InputError naming the file, the
+    column and the period (or line) of the first problem."""
+    file = Path(csv_path)
+    where = str(file)
+    try:
+        table = pd.read_csv(file, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(Issue(where, "file not found")) from None
+    except IsADirectoryError:
+        raise InputError(Issue(where, "is a folder, not a CSV file")) from None
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(Issue(where, f"cannot read: {str(exc).splitlines()[0]}")) from None
+    columns = [str(c).strip() for c in table.columns]
+    table.columns = columns
+    if "period" not in columns:
+        raise InputError(Issue(where, 'has no "period" column (one "YYYY-MM" label per row)'))
+    paths = [c for c in columns if c != "period"]
+    if not paths:
+        raise InputError(Issue(where, "has no price column besides period (name each column by a dotted path)"))
+    if len(set(columns)) != len(columns):
+        dup = next(c for c in columns if columns.count(c) > 1)
+        raise InputError(Issue(where, f'column "{dup}" appears twice'))
+    probe = copy.deepcopy(instance_raw)
+    for path in paths:
+        if not path or path.startswith("Unnamed:"):
+            raise InputError(Issue(where, "a column has no name (name each column by a dotted path)"))
+        try:
+            set_path(probe, path, 0.0, where=f"{where}: column {path}")
+        except InputError as exc:
+            raise InputError([Issue(i.path, i.message) for i in exc.issues]) from None
+        kind = field_kind(path)
+        if kind != "series":
+            raise InputError(Issue(f"{where}: column {path}", f"is not a series (a {kind or 'non-price'} field): use --set for it"))
+
+    labels = horizon_labels(instance_raw)
+    rows: dict[str, int] = {}
+    for k, label in enumerate(table["period"].str.strip()):
+        line = k + 2  # line 1 is the header
+        try:
+            parse_month(label)
+        except ValueError:
+            raise InputError(Issue(where, f'line {line}: period must be a "YYYY-MM" month, got "{label}"')) from None
+        if label in rows:
+            raise InputError(Issue(where, f"line {line}: period {label} appears twice"))
+        rows[label] = k
+    missing = [p for p in labels if p not in rows]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise InputError(Issue(where, f"has no row for period {missing[0]}{more}: every period of the horizon needs one"))
+
+    out: list[tuple[str, list[float]]] = []
+    for path in paths:
+        cells = table[path].str.strip()
+        values = []
+        for label in labels:
+            text = cells.iloc[rows[label]]
+            try:
+                v = float(text)
+            except ValueError:
+                shown = f'"{text}"' if text else "an empty cell"
+                raise InputError(Issue(f"{where}: column {path}", f"period {label}: not a number: {shown}")) from None
+            if not math.isfinite(v):
+                raise InputError(Issue(f"{where}: column {path}", f"period {label}: must be finite, got {text}"))
+            values.append(v)
+        out.append((path, values))
+    return out

@@ -1,0 +1,203 @@
+"""The ``allocate`` command line on tiny instances (tests/data/tiny), numbers by hand.
+
+mine_and_lease.json (one quarter, discount 0):
+  M: 10 MW at pue 1, eff 20 J/TH = 500 PH/s; hashprice 50, power 40, opex 100,000/MW-year:
+     50 * 500 * 91.25 - 10 * 2190 * 40 - 10 * 100,000 * 3/12
+     = 2,281,250 - 876,000 - 250,000 = 1,155,250
+  A: one 10 IT MW block, lead 0, capex 100,000/IT MW = 1,000,000, lease 100 USD/kW-month:
+     10 * 1000 * 100 * 3 - 1,000,000 = 2,000,000
+  NPV = 3,155,250
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import cli.main as cli_main
+from cli.main import main
+from instances import instance_from_dict
+from optimizer import SolveOptions
+
+TINY = Path(__file__).parent.parent / "data" / "tiny"
+
+
+def usd(x):
+    return pytest.approx(x, rel=1e-9, abs=0.5)
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+# --------------------------------------------------------------------------- solve --json
+
+
+def test_solve_json_shape_and_numbers():
+    res = invoke("solve", TINY / "mine_and_lease.json", "--json", "--mip-gap", "1e-9")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    for key in ("status", "objective_usd", "bound_usd", "mip_gap", "solve_seconds", "periods", "retrofits"):
+        assert key in out
+    assert out["status"] == "optimal"
+    assert out["objective_usd"] == usd(3_155_250)
+    assert out["bound_usd"] == usd(3_155_250)
+    assert out["mip_gap"] == pytest.approx(0, abs=1e-6)
+    assert isinstance(out["solve_seconds"], (int, float)) and out["solve_seconds"] >= 0
+    assert out["periods"] == ["2026-01"]
+    assert out["retrofits"] == [
+        {"site": "A", "start": "2026-01", "blocks": 1, "it_mw": 10.0, "online": "2026-01", "capex_usd": usd(1_000_000)}
+    ]
+
+
+def test_solve_json_online_is_null_after_the_horizon(monkeypatch):
+    # late_block.json: lead 2, 2 quarters; a block started in 2026-01 would be online in 2026-07,
+    # after the horizon. The optimizer would not build it, so the schedule is fixed through the
+    # options the CLI builds. capex 1,000,000 (0.5M + 0.5M), initial cash 5M: NPV = 4,000,000.
+    def fixed_options(**kwargs):
+        return SolveOptions(fixed_starts={("A", "2026-01"): 1}, **kwargs)
+
+    monkeypatch.setattr(cli_main, "SolveOptions", fixed_options)
+    res = invoke("solve", TINY / "late_block.json", "--json", "--mip-gap", "1e-9")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["retrofits"] == [
+        {"site": "A", "start": "2026-01", "blocks": 1, "it_mw": 10.0, "online": None, "capex_usd": usd(1_000_000)}
+    ]
+    assert out["objective_usd"] == usd(4_000_000)
+
+
+def test_solve_json_no_retrofit():
+    # late_block.json left to the optimizer: a block online after the horizon is worth nothing,
+    # so nothing is built; NPV = initial cash 5,000,000.
+    res = invoke("solve", TINY / "late_block.json", "--json")
+    assert res.exit_code == 0
+    out = json.loads(res.stdout)
+    assert out["retrofits"] == []
+    assert out["objective_usd"] == usd(5_000_000)
+
+
+def test_solve_set_override():
+    # --set the hashprice to 10: M would earn 10 * 45,625 = 456,250 < 1,126,000 cost -> curtailed,
+    # NPV = A only = 2,000,000
+    res = invoke("solve", TINY / "mine_and_lease.json", "--json", "--set", "markets.hashprice_usd_per_ph_day=10")
+    assert res.exit_code == 0
+    assert json.loads(res.stdout)["objective_usd"] == usd(2_000_000)
+
+
+def test_solve_csv_series_file():
+    # csv_series.json: hashprice [40, 50, 60, 20], power [40, 40, 20, 40] from prices.csv, 10 MW;
+    # margins 949,000 + 1,405,250 + 2,299,500 + 36,500 = 4,690,250
+    res = invoke("solve", TINY / "csv_series.json", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["objective_usd"] == usd(4_690_250)
+    assert out["periods"] == ["2026-01", "2026-04", "2026-07", "2026-10"]
+
+
+def test_solve_report_without_json():
+    res = invoke("solve", TINY / "mine_and_lease.json")
+    assert res.exit_code == 0
+    assert "optimal" in res.stdout
+
+
+# --------------------------------------------------------------------------- exit codes
+
+
+def test_infeasible_exits_1():
+    # overhead 100,000 a quarter, no income, no cash, no debt
+    res = invoke("solve", TINY / "infeasible.json", "--json")
+    assert res.exit_code == 1
+    out = json.loads(res.stdout)
+    assert out["status"] == "infeasible"
+    assert out["objective_usd"] is None
+    assert out["retrofits"] == []
+
+
+def test_infeasible_report_exits_1():
+    res = invoke("solve", TINY / "infeasible.json")
+    assert res.exit_code == 1
+    assert "infeasible" in res.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["solve", TINY / "bad_list_length.json", "--json"],
+        ["solve", TINY / "bad_list_length.json"],
+        ["solve", TINY / "does_not_exist.json", "--json"],
+        ["solve", TINY / "mine_and_lease.json", "--json", "--set", "markets.hashprise_usd_per_ph_day=10"],
+    ],
+)
+def test_bad_input_exits_2_with_one_line_on_stderr(args):
+    res = invoke(*args)
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert res.stdout == ""
+
+
+def test_bad_list_length_names_the_field():
+    res = invoke("solve", TINY / "bad_list_length.json", "--json")
+    assert "markets.hashprice_usd_per_ph_day" in res.stderr
+    assert "3" in res.stderr  # the length given
+
+
+# --------------------------------------------------------------------------- --out
+
+
+def test_out_writes_the_run_folder(tmp_path):
+    out_dir = tmp_path / "run"
+    res = invoke("solve", TINY / "mine_and_lease.json", "--out", out_dir, "--json", "--mip-gap", "1e-9")
+    assert res.exit_code == 0, res.output
+    for name in ("allocation.csv", "retrofits.csv", "finance.csv", "summary.json", "plan.json"):
+        assert (out_dir / name).is_file(), name
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert summary["objective_usd"] == usd(3_155_250)
+    finance = pd.read_csv(out_dir / "finance.csv")
+    # EBITDA = 1,155,250 + 3,000,000 = 4,155,250 ; capex 1,000,000
+    assert finance["ebitda_usd"].tolist() == [usd(4_155_250)]
+    assert finance["capex_usd"].tolist() == [usd(1_000_000)]
+    alloc = pd.read_csv(out_dir / "allocation.csv").set_index("site")
+    assert alloc.loc["M", "hashrate_ph_s"] == pytest.approx(500)
+    assert alloc.loc["A", "ai_it_mw"] == pytest.approx(10)
+    retro = pd.read_csv(out_dir / "retrofits.csv")
+    assert retro["site"].tolist() == ["A"]
+    assert retro["blocks"].tolist() == [1]
+    plan = json.loads((out_dir / "plan.json").read_text())
+    assert plan["starts"] == [{"site": "A", "period": "2026-01", "blocks": 1}]
+
+
+def test_out_for_an_infeasible_instance_writes_the_summary(tmp_path):
+    out_dir = tmp_path / "run"
+    res = invoke("solve", TINY / "infeasible.json", "--out", out_dir, "--json")
+    assert res.exit_code == 1
+    assert json.loads((out_dir / "summary.json").read_text())["status"] == "infeasible"
+
+
+# --------------------------------------------------------------------------- validate, example
+
+
+def test_validate_good_file():
+    res = invoke("validate", TINY / "mine_and_lease.json")
+    assert res.exit_code == 0
+    assert "valid" in res.stdout
+
+
+def test_validate_bad_file():
+    res = invoke("validate", TINY / "bad_list_length.json")
+    assert res.exit_code == 2
+    assert "markets.hashprice_usd_per_ph_day" in res.stderr
+
+
+def test_example_prints_json_that_loads():
+    res = invoke("example")
+    assert res.exit_code == 0, res.output
+    raw = json.loads(res.stdout)
+    inst = instance_from_dict(raw)
+    assert len(inst.sites) >= 1
