@@ -52,6 +52,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(ROOT))  # the project, also when its editable install is being redone
 
 OPTION_SETS: dict[str, dict] = {
     "default": {},

@@ -87,13 +87,16 @@ def _write(ev, out_dir: str, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("--out", "out_dir", type=click.Path(), help="Write the recomputed tables and violations into this folder.")
 @click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
-def evaluate_cmd(instance, plan, as_json, out_dir, force) -> None:
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path (repeatable).")
+def evaluate_cmd(instance, plan, as_json, out_dir, force, sets=()) -> None:
     """Recompute the NPV of PLAN (a plan.json) on INSTANCE and check every constraint.
 
     Exit 0 when the plan is feasible, 1 when it breaks a constraint, 2 on bad input.
     """
     try:
-        inst = load_instance(instance)
+        from cli.main import parse_set  # here: cli.main imports this module
+
+        inst = load_instance(instance, parse_set(sets))
     except InputError as exc:
         _fail(str(exc))
     raw = _read_plan(plan)

@@ -56,6 +56,21 @@ def load(path: str | None, overrides: list[tuple[str, object]] | None = None) ->
         raise  # unreachable
 
 
+def price_sets(instance: str | None, prices_file: str | None) -> list[tuple[str, object]]:
+    """``--prices FILE.csv``: the overrides its columns stand for (``instances.prices``),
+    applied before ``--set``; input errors exit 2."""
+    if not prices_file:
+        return []
+    from instances import read_json
+    from instances.prices import price_overrides
+
+    try:
+        return price_overrides(prices_file, default_instance_dict() if instance is None else read_json(instance))
+    except InputError as exc:
+        fail_input(str(exc))
+        raise  # unreachable
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="allocate")
 def main() -> None:
@@ -70,15 +85,16 @@ def main() -> None:
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap.")
 @click.option("--threads", type=click.IntRange(min=1), help="Solver threads.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path (repeatable).")
+@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV (period + one column per dotted path), before --set.")
 @click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
 @click.option("--log", is_flag=True, help="Stream the HiGHS log to stderr.")
 @click.option("--quiet", is_flag=True, help="No live progress line on stderr (shown only on a terminal, after 1 s).")
 @click.option("--starts", "starts_file", type=click.Path(dir_okay=False), help="Fix the retrofit schedule (CSV site,start,blocks or JSON) and compare with the optimum.")
 @click.option("--method", type=click.Choice(["ef", "ph"]), default="ef", show_default=True, help="ef: extensive form (one MIP); ph: progressive hedging over MPI (mpiexec -n K allocate solve ... --method ph; docs/uncertainty.md).")
 @click.option("--value-of-information", "value_of_information", is_flag=True, help="Also report EVPI and VSS in USD (solves each scenario alone and the mean scenario).")
-def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, force, log, starts_file, quiet=False, method="ef", value_of_information=False) -> None:
+def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, force, log, starts_file, quiet=False, method="ef", value_of_information=False, prices_file=None) -> None:
     """Solve INSTANCE (default: the embedded Bitdeer-like portfolio) and report the plan."""
-    inst = load(instance, parse_set(sets))
+    inst = load(instance, price_sets(instance, prices_file) + parse_set(sets))
     if out_dir:
         try:
             check_target(out_dir, force)
@@ -139,6 +155,8 @@ def write_result(result, out_dir: str, force: bool = False, explanation=None) ->
                 "plan.json": lambda p: p.write_text(dumps(result.plan)),
             }
         )
+        if getattr(result, "sensitivities", None) is not None:
+            writers["sensitivities.csv"] = lambda p: write_csv(result.sensitivities.set_index("kind"), p)
         from optimizer.charts import draw_charts, tables_from_result
         from optimizer.workbook import write_workbook
 
@@ -187,6 +205,15 @@ main.add_command(report_cmd)
 
 from cli.scenarios_cmd import scenarios_cmd
 main.add_command(scenarios_cmd)
+
+from cli.sweep_cmd import sweep_cmd
+main.add_command(sweep_cmd)
+
+from cli.compare_cmd import compare_cmd
+main.add_command(compare_cmd)
+
+from cli.breakeven_cmd import breakeven_cmd
+main.add_command(breakeven_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -146,6 +146,39 @@ def print_report(result: Result, console: Console | None = None) -> None:
     ):
         t.add_row(label, money(tot[key]))
     c.print(t)
+    print_sensitivities(result, c)
+
+
+SENSITIVITY_LABELS = {
+    "grid_mw": ("one more grid MW at {name}, every period", "per MW"),
+    "capex_budget": ("one more $ of capex budget, every period", "per $"),
+    "total_capex_budget": ("one more $ of total capex budget", "per $"),
+    "debt_limit": ("one more $ of {name} limit", "per $"),
+    "min_cash": ("a $ lower minimum cash", "per $"),
+}
+
+
+def print_sensitivities(result: Result, console: Console | None = None, n: int = 8) -> None:
+    """The largest marginal values of the plan (``optimizer.sensitivity``), schedule held."""
+    from optimizer.sensitivity import top
+
+    table = getattr(result, "sensitivities", None)
+    if table is None:
+        return
+    c = console or Console()
+    best = top(table, n)
+    if not len(best):
+        c.print("Marginal values: none (no limit binds at the plan)")
+        return
+    t = Table(title="Marginal values (NPV change, retrofit schedule held)", title_justify="left")
+    t.add_column("marginal change")
+    t.add_column("NPV", justify="right")
+    t.add_column("", justify="left")
+    for row in best.itertuples():
+        label, per = SENSITIVITY_LABELS.get(row.kind, (f"{row.kind} {{name}}", f"per {row.per}"))
+        value = money(row.value_usd) if row.per == "MW" else f"{row.value_usd:+.4f}"
+        t.add_row(label.format(name=row.name), value, per)
+    c.print(t)
 
 
 def explanation_json(explanation: Explanation) -> list[dict]:

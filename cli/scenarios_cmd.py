@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from instances import InputError, default_instance_dict, instance_from_dict, load_instance
+from instances import InputError, load_instance
 from instances.load import read_json
 from optimizer.scenario_gen import generate_scenarios
 
@@ -22,29 +22,24 @@ EXIT_INPUT = 2
 
 
 @click.command("scenarios")
-@click.argument("instance", required=False, type=click.Path())
+@click.argument("instance", type=click.Path())
 @click.option("--paths", type=click.IntRange(min=1, max=100_000), required=True, help="Number of simulated hashprice paths.")
 @click.option("--seed", type=int, required=True, help="Seed of numpy.random.default_rng (same seed, same scenarios).")
 @click.option("--reduce", "reduce_to", type=click.IntRange(min=1), help="Keep K representative paths (k-medoids; probabilities = cluster shares).")
 @click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False), help="Write the instance here (default: standard output).")
 def scenarios_cmd(instance, paths, seed, reduce_to, out_file) -> None:
-    """Write INSTANCE (default: the embedded portfolio) with N hashprice scenarios."""
+    """Write INSTANCE with N hashprice scenarios (docs/uncertainty.md)."""
     try:
-        if instance is None:
-            raw = default_instance_dict()
-            instance_from_dict(raw)
-            base_dir = None
-        else:
-            load_instance(instance)  # every problem reported before generating
-            raw = read_json(instance)
-            base_dir = Path(instance).parent
+        load_instance(instance)  # every problem reported before generating
+        raw = read_json(instance)
+        base_dir = Path(instance).parent
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INPUT)
     if raw.get("scenarios"):
         click.echo(f"warning: the {len(raw['scenarios'])} scenarios of the instance are replaced by the generated ones", err=True)
     out, sim = generate_scenarios(raw, paths, seed, reduce_to)
-    if out_file and base_dir is not None and Path(out_file).resolve().parent != base_dir.resolve():
+    if out_file and Path(out_file).resolve().parent != base_dir.resolve():
         _rebase_csv(out, base_dir, Path(out_file).resolve().parent)
     text = json.dumps(out, indent=2) + "\n"
     if out_file:

@@ -166,7 +166,13 @@ def _resolve_growth(value: dict, path: str, horizon: Horizon | None, issues: lis
     if not ok or horizon is None:
         return None
     t = np.arange(horizon.periods)
-    return float(v0) * (1.0 + float(growth)) ** (t * horizon.period_months / 12.0) * factor
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, not as a numpy warning
+        out = float(v0) * (1.0 + float(growth)) ** (t * horizon.period_months / 12.0) * factor
+    bad = np.nonzero(~np.isfinite(out))[0]
+    if bad.size:
+        issues.append(Issue(path, f"grows beyond the float range (to {out[bad[0]]}) in {horizon.labels[bad[0]]}"))
+        return None
+    return out
 
 
 def _resolve_csv(value: dict, path: str, horizon: Horizon | None, issues: list[Issue]) -> np.ndarray | None:

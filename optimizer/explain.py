@@ -47,6 +47,7 @@ from optimizer.numerics import range_issues
 GAP_PENALTY = 10.0  # per USD of cash below zero, against 1 for every other relaxation
 MIN_REPORTED_USD = 1.0  # slacks below one dollar are solver noise
 MAX_PERIODS_LISTED = 6  # periods listed in one sentence before "and N more"
+DEFAULT_TIME_LIMIT = 60.0  # seconds for the relaxed solve when the caller sets none
 
 # constraint -> (model component, sense): the elastic copies are built generically from
 # the model's own constraint data, so they follow any change to the rules
@@ -105,7 +106,10 @@ class Explanation:
 
 
 def explain_infeasibility(instance: Instance, time_limit: float | None = None, fixed_starts: dict | None = None) -> Explanation:
-    """Solve the elastic model; never raises (an explanation is a courtesy)."""
+    """Solve the elastic model; never raises (an explanation is a courtesy).
+
+    ``time_limit`` bounds the relaxed solve (``DEFAULT_TIME_LIMIT`` when None): after
+    an infeasible verdict the user is not kept waiting indefinitely for the why."""
     try:
         return _explain(instance, time_limit, fixed_starts)
     except KeyboardInterrupt:
@@ -171,7 +175,7 @@ def _explain(instance: Instance, time_limit: float | None, fixed_starts: dict | 
     with interruptible(lambda: getattr(solver, "_solver_model", None)) as interrupt:
         res = solver.solve(
             m,
-            time_limit=time_limit,
+            time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
             rel_gap=1e-9,
             load_solutions=False,
             raise_exception_on_nonoptimal_result=False,

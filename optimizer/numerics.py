@@ -33,6 +33,11 @@ def _usd(x: float) -> str:
 
 def range_issues(instance: Instance) -> list[Issue]:
     """Every value beyond the solver's range, as ``Issue(path, message)``; [] when none."""
+    with np.errstate(all="ignore"):  # an overflow to inf is reported, not warned about
+        return _range_issues(instance)
+
+
+def _range_issues(instance: Instance) -> list[Issue]:
     limit_usd = MAX_MODEL_MAGNITUDE * MONEY_SCALE
     limit_mw = MAX_MODEL_MAGNITUDE
     site_index = {s: i for i, s in enumerate(instance.site_names)}
@@ -108,6 +113,10 @@ def range_issues(instance: Instance) -> list[Issue]:
         ("capex_budget_usd", "finance.capex_budget_usd", "capex budget"),
     ):
         check(pdata[column].dropna(), limit_usd, lambda k, f=field: f, lambda k, v, w=what: f"{w} of {v} USD in {k[1]}{scen(k[0])}")
+    check(
+        pdata["discount_factor"], MAX_MODEL_MAGNITUDE, lambda k: "finance.discount_rate_annual",
+        lambda k, v: f"a discount factor of {v} in {k[1]}{scen(k[0])}", ": the rate is too close to -1",
+    )
     check(instance.demand["ai_demand_it_mw"], limit_mw, lambda k: f"markets.ai_demand_it_mw.{k[1]}", lambda k, v: f"{v} IT MW in {k[2]}{scen(k[0])}")
     sc = instance.scenarios
     for column, field in (

@@ -221,6 +221,7 @@ def solve_ph(instance: Instance, options: PHOptions | None = None, comm=None) ->
             value = _evaluate(ph, cand, sub_options, comm)
             if value is not None and (best_value is None or value > best_value + 1e-12):
                 best_value, best = value, cand
+        first_names = [v.name for v in next(iter(ph.local_scenarios.values()))._mpisppy_data.nonant_indices.values()]
         if best is not None:
             _evaluate(ph, best, sub_options, comm)  # leave the best plan's decisions loaded
             local = _local_values(ph)
@@ -246,7 +247,7 @@ def solve_ph(instance: Instance, options: PHOptions | None = None, comm=None) ->
         result.reason = "progressive hedging found no schedule feasible in every scenario"
         result.status = Status.NO_SOLUTION
         return result
-    _load(model, best, gathered)
+    _load(model, dict(zip(first_names, best)), gathered)
     result.objective_usd = best_value * MONEY_SCALE
     check = pyo.value(model.npv) * MONEY_SCALE
     if abs(check - result.objective_usd) > 1e-6 * max(1.0, abs(check)):
@@ -337,11 +338,11 @@ def _local_values(ph) -> dict:
     return out
 
 
-def _load(model, starts: np.ndarray, gathered: list[dict]) -> None:
-    """Put the plan into the whole-instance model: shared starts, per-scenario decisions."""
-    keys = list(model.start.keys())
-    for k, v in zip(keys, starts[: len(keys)]):
-        model.start[k].set_value(int(round(v)))
+def _load(model, first_stage: dict[str, float], gathered: list[dict]) -> None:
+    """Put the plan into the whole-instance model: shared starts (by variable name:
+    mpi-sppy orders the nonanticipative variables by name), per-scenario decisions."""
+    for v in model.start.values():
+        v.set_value(int(round(first_stage.get(v.name, 0.0))))
     # started follows from start
     for s in model.SA:
         total = 0
@@ -361,9 +362,22 @@ def _load(model, starts: np.ndarray, gathered: list[dict]) -> None:
 def cli_solve(instance: Instance, time_limit: float | None = None, mip_gap: float = 1e-4, log: bool = False) -> Result | None:
     """``allocate solve --method ph``: PH over MPI.COMM_WORLD; the Result on rank 0,
     None on the other ranks. Exits 2 with a message when mpi-sppy is not installed."""
+    import logging
+
     try:
+        _pyo, MPI, _ph, _sp = _imports()
         options = PHOptions(mip_gap=mip_gap, time_limit=time_limit, log=log)
-        return solve_ph(instance, options)
+        with contextlib.ExitStack() as stack:
+            # only rank 0 writes to standard output (the report or --json); Pyomo and
+            # mpi-sppy warnings go to their loggers, silenced unless --log
+            if MPI.COMM_WORLD.Get_rank() != 0:
+                stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+            if not log:
+                for name in ("pyomo", "mpisppy"):
+                    logger = logging.getLogger(name)
+                    stack.callback(logger.setLevel, logger.level)
+                    logger.setLevel(logging.ERROR)
+            return solve_ph(instance, options)
     except (PHUnavailable, PHInputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

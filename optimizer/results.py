@@ -224,8 +224,9 @@ def retrofits_table(instance: Instance, dec: dict[str, pd.Series]) -> pd.DataFra
 
 def debt_table(instance: Instance, dec: dict[str, pd.Series]) -> pd.DataFrame:
     """Per (scenario, facility, period): draw, repay, balance, interest (on the opening balance), fee."""
-    if not len(dec["draw"]):
-        return pd.DataFrame(columns=["draw_usd", "repay_usd", "balance_usd", "interest_usd", "fee_usd"])
+    if not len(dec["draw"]):  # no facility: empty, but with the index levels (debt.csv header)
+        index = pd.MultiIndex.from_arrays([[], [], []], names=["scenario", "facility", "period"])
+        return pd.DataFrame(columns=["draw_usd", "repay_usd", "balance_usd", "interest_usd", "fee_usd"], index=index, dtype=float)
     fac = instance.facilities
     out = pd.DataFrame({"draw_usd": _clean(dec["draw"]), "repay_usd": _clean(dec["repay"]), "balance_usd": _clean(dec["balance"])}, index=dec["draw"].index)
     out = out.reindex(instance.facility_period.index)

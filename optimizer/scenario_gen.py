@@ -29,11 +29,12 @@ probability ``1/paths``.
 Reduction (``reduce=K``)
 ------------------------
 k-medoids on the paths (Euclidean distance between hashprice paths, in USD per PH/s
-per day): K initial medoids at evenly spaced quantiles of the paths' mean hashprice,
-then alternate (assign every path to its nearest medoid; make each cluster's medoid
-the member with the least total distance to the others) until nothing changes.
-Each kept scenario is a medoid path, its probability the share of paths in its
-cluster. Deterministic given the paths.
+per day): alternate (assign every path to its nearest medoid; make each cluster's
+medoid the member with the least total distance to the others) until nothing
+changes, from five starts (K paths at evenly spaced quantiles of the mean hashprice,
+and four k-means++ seedings drawn with the same seed), keeping the clustering of
+least total distance. Each kept scenario is a medoid path, its probability the share
+of paths in its cluster. Deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -134,16 +135,9 @@ def _distances(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(d2, 0.0))
 
 
-def k_medoids(x: np.ndarray, k: int, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """(medoid row indices, label of every row) by the alternating k-medoids above."""
-    n = len(x)
-    if k >= n:
-        return np.arange(n), np.arange(n)
-    if k < 1:
-        raise ValueError("reduce must be >= 1")
-    order = np.argsort(x.mean(axis=1), kind="stable")
-    medoids = order[np.round((np.arange(k) + 0.5) * n / k - 0.5).astype(int)]
-    labels = np.zeros(n, dtype=int)
+def _alternate(x: np.ndarray, medoids: np.ndarray, max_iter: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Voronoi iteration from ``medoids``: (medoids, labels, total distance to the medoids)."""
+    k = len(medoids)
     for _ in range(max_iter):
         labels = np.argmin(_distances(x, x[medoids]), axis=1)
         new = medoids.copy()
@@ -156,13 +150,49 @@ def k_medoids(x: np.ndarray, k: int, max_iter: int = 100) -> tuple[np.ndarray, n
         if np.array_equal(new, medoids):
             break
         medoids = new
-    labels = np.argmin(_distances(x, x[medoids]), axis=1)
-    return medoids, labels
+    dist = _distances(x, x[medoids])
+    labels = np.argmin(dist, axis=1)
+    return medoids, labels, float(dist[np.arange(len(x)), labels].sum())
 
 
-def reduce_paths(hp: np.ndarray, k: int) -> list[tuple[int, float]]:
+def _plus_plus(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means++ seeding: each next medoid drawn with probability ~ squared distance."""
+    n = len(x)
+    chosen = [int(rng.integers(n))]
+    d2 = _distances(x, x[chosen]).min(axis=1) ** 2
+    while len(chosen) < k:
+        total = d2.sum()
+        nxt = int(rng.choice(n, p=d2 / total)) if total > 0 else int(np.setdiff1d(np.arange(n), chosen)[0])
+        chosen.append(nxt)
+        d2 = np.minimum(d2, _distances(x, x[[nxt]])[:, 0] ** 2)
+    return np.array(chosen)
+
+
+def k_medoids(x: np.ndarray, k: int, seed: int = 0, restarts: int = 4, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """(medoid row indices, label of every row): alternating k-medoids (Voronoi
+    iteration) from ``1 + restarts`` starts, the best total distance kept. Starts: the
+    paths at evenly spaced quantiles of the mean value, then ``restarts`` k-means++
+    seedings from ``default_rng(seed)``. Deterministic for a seed."""
+    n = len(x)
+    if k < 1:
+        raise ValueError("reduce must be >= 1")
+    if k >= n:
+        return np.arange(n), np.arange(n)
+    order = np.argsort(x.mean(axis=1), kind="stable")
+    starts = [order[np.round((np.arange(k) + 0.5) * n / k - 0.5).astype(int)]]
+    rng = np.random.default_rng(seed)
+    starts += [_plus_plus(x, k, rng) for _ in range(restarts)]
+    best = None
+    for start in starts:
+        medoids, labels, cost = _alternate(x, np.array(start), max_iter)
+        if best is None or cost < best[2] - 1e-9 * max(1.0, abs(best[2])):
+            best = (medoids, labels, cost)
+    return best[0], best[1]
+
+
+def reduce_paths(hp: np.ndarray, k: int, seed: int = 0) -> list[tuple[int, float]]:
     """K representative paths: [(path index, probability)], ordered by mean hashprice."""
-    medoids, labels = k_medoids(hp, k)
+    medoids, labels = k_medoids(hp, k, seed=seed)
     n = len(hp)
     out = [(int(m), float(np.sum(labels == c)) / n) for c, m in enumerate(medoids)]
     out = [(m, p) for m, p in out if p > 0]
@@ -186,7 +216,7 @@ def generate_scenarios(raw: dict, paths: int, seed: int, reduce: int | None = No
     sim = simulate(hz["start"], periods, months, paths, seed, params)
     hp = sim.hashprice
     if reduce is not None and reduce < paths:
-        chosen = reduce_paths(hp, reduce)
+        chosen = reduce_paths(hp, reduce, seed)
     else:
         chosen = [(i, 1.0 / paths) for i in range(paths)]
     # probabilities sum to 1 exactly up to float rounding: put the residue on the last

@@ -53,6 +53,7 @@ class SolveOptions:
     fixed_starts: dict[tuple[str, str], int] | None = None
     log: bool = False
     highs_options: dict[str, Any] = field(default_factory=dict)
+    sensitivities: bool = True  # marginal values of the plan (optimizer.sensitivity)
     progress: bool = False
 
 
@@ -77,6 +78,7 @@ class Result:
     scenario_npv: pd.DataFrame | None = None
     plan: dict | None = None
     model: Any = None
+    sensitivities: pd.DataFrame | None = None  # optimizer.sensitivity: kind, name, period, value_usd
 
     @property
     def has_plan(self) -> bool:
@@ -200,7 +202,21 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
     t2 = time.perf_counter()
     fill_tables(result)
     timings["extract"] = time.perf_counter() - t2
+    if options.sensitivities:
+        _add_sensitivities(result, options)
     return result
+
+
+def _add_sensitivities(result: Result, options: SolveOptions) -> None:
+    """``result.sensitivities`` from the LP at the plan's starts; a warning if it fails."""
+    from optimizer.sensitivity import sensitivities
+
+    t = time.perf_counter()
+    try:
+        result.sensitivities = sensitivities(result, options.highs_options)
+    except Exception as exc:  # marginal values are extra: never lose the plan over them
+        result.warnings.append(f"marginal values not computed: {exc}")
+    result.timings["sensitivities"] = time.perf_counter() - t
 
 
 def fill_tables(result: Result) -> None:

@@ -165,6 +165,15 @@ class ValueOfInformation:
         }
 
 
+def plain_options(options: SolveOptions) -> SolveOptions:
+    """Time limit, gap and threads of ``options``, nothing else: no live progress, no
+    log and no post-solve extras (``sensitivities``, where the build has them)."""
+    kw = dict(time_limit=options.time_limit, mip_gap=options.mip_gap, threads=options.threads)
+    if "sensitivities" in {f.name for f in dataclasses.fields(SolveOptions)}:
+        kw["sensitivities"] = False
+    return SolveOptions(**kw)
+
+
 def _abs_gap(result: Result) -> float:
     if result.objective_usd is None or result.bound_usd is None:
         return 0.0
@@ -178,7 +187,7 @@ def value_of_information(instance: Instance, options: SolveOptions | None = None
     only when the instance is risk neutral and that solve found a plan).
     """
     options = options or SolveOptions()
-    base = SolveOptions(time_limit=options.time_limit, mip_gap=options.mip_gap, threads=options.threads)
+    base = plain_options(options)
     voi = ValueOfInformation()
     neutral = dataclasses.replace(instance, risk=None)
     if instance.risk is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,16 @@ sys.path.append(str(Path(__file__).parents[1]))  # tests/, for reliability_cases
 from reliability_cases import small_instance  # noqa: E402
 
 
+HIDDEN_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
+
+
 def run(*args: str):
-    result = CliRunner().invoke(main, list(args))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = CliRunner().invoke(main, list(args))
+    # a warning Python shows by default would be one more line on a user's stderr
+    shown = [w for w in caught if not issubclass(w.category, HIDDEN_WARNINGS)]
+    assert not shown, [f"{w.filename}:{w.lineno}: {w.message}" for w in shown]
     # the CLI ends with sys.exit: any other exception is a crash
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ sys.path.append(str(Path(__file__).parents[1]))  # tests/, for reliability_cases
 from reliability_cases import small_instance  # noqa: E402
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
+HIDDEN_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
 STATUSES = {"optimal", "feasible", "infeasible", "unbounded", "no_solution", "error"}
 
 EXTREMES = [0, -1, 1e15, -1e15, 1e-9, 1e300, math.nan, math.inf, -math.inf, 2**70, 0.5, 3, 600, 601]
@@ -96,7 +98,12 @@ def check_run(tmp_path: Path, raw: dict) -> None:
     path.write_text(json.dumps(raw, allow_nan=True))
     if os.environ.get("FUZZ_DUMP"):  # keep the last instance tried: a segfault leaves no report
         Path(os.environ["FUZZ_DUMP"]).write_text(path.read_text())
-    result = CliRunner().invoke(main, ["solve", str(path), "--json", "--time-limit", "10"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = CliRunner().invoke(main, ["solve", str(path), "--json", "--time-limit", "10"])
+    # a warning Python shows by default would be one more line on a user's stderr
+    shown = [w for w in caught if not issubclass(w.category, HIDDEN_WARNINGS)]
+    assert not shown, [f"{w.filename}:{w.lineno}: {w.message}" for w in shown]
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         f"{result.exception!r}\n{json.dumps(raw, allow_nan=True)}"
     )

@@ -78,7 +78,7 @@ def test_solve_out_writes_the_workbook_with_its_sheets(run):
     _result, folder = run
     path = folder / "plan.xlsx"
     assert path.is_file()
-    assert pd.ExcelFile(path).sheet_names == ["Summary", "Retrofits", "Allocation", "Finance", "Inputs"]
+    assert pd.ExcelFile(path).sheet_names == ["Summary", "Retrofits", "Allocation", "Finance", "Sensitivities", "Inputs"]
 
 
 def test_finance_sheet_has_the_numbers_of_finance_csv(run):
@@ -207,7 +207,9 @@ def test_house_formats_dates_frozen_headers_filters_and_widths(run):
 
 def test_sensitivities_sheet_only_when_the_result_has_them(run, tmp_path):
     result, _folder = run
-    assert "Sensitivities" not in pd.ExcelFile(_folder / "plan.xlsx").sheet_names
+    # solve computes sensitivities by default, so a solved run has the sheet
+    assert result.sensitivities is not None
+    assert "Sensitivities" in pd.ExcelFile(_folder / "plan.xlsx").sheet_names
     r = copy.copy(result)
     r.sensitivities = None
     write_workbook(r, tmp_path / "none.xlsx")
@@ -263,7 +265,7 @@ def test_libreoffice_opens_the_workbook_and_keeps_the_numbers(run, tmp_path):
     )
     converted = out / "plan.xlsx"
     assert proc.returncode == 0 and converted.is_file(), proc.stdout + proc.stderr
-    assert pd.ExcelFile(converted).sheet_names == ["Summary", "Retrofits", "Allocation", "Finance", "Inputs"]
+    assert pd.ExcelFile(converted).sheet_names == ["Summary", "Retrofits", "Allocation", "Finance", "Sensitivities", "Inputs"]
     want = csv(folder, "finance.csv")
     got = pd.read_excel(converted, sheet_name="Finance")
     assert labels(got["period"]) == list(want["period"])

@@ -1,0 +1,84 @@
+"""``allocate breakeven INSTANCE --param PATH --site NAME [--low X --high Y]``.
+
+Finds, by bisection on solves, the value of PATH at which NAME's first retrofit start
+changes (appears, disappears or moves), and shows the bracket and the plans at both
+ends (``optimizer.breakeven``). A PATH holding a series is scaled: the values are
+factors on the whole series (1 = as in the instance).
+
+Exit codes: 0 a change was bracketed, 1 the first start is the same at both ends,
+2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from cli.report import money
+from instances import InputError
+from optimizer import SolveOptions
+from optimizer.breakeven import DEFAULT_GAP, breakeven
+from optimizer.output import dumps
+
+EXIT_INPUT = 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def _fmt(x: float, mode: str) -> str:
+    return f"x{x:.6g}" if mode == "scale" else f"{x:.6g}"
+
+
+def print_breakeven(be, console: Console | None = None) -> None:
+    c = console or Console()
+    what = f"{be.path} (scale factor on the series)" if be.mode == "scale" else be.path
+    c.print(f"[bold]breakeven[/bold]  {what}, site {be.site}: {len(be.probes)} solves", highlight=False)
+    if be.found:
+        c.print(
+            f"{be.site}'s first retrofit start changes between [bold]{_fmt(be.low.value, be.mode)}[/bold] ({be.low.describe()}) "
+            f"and [bold]{_fmt(be.high.value, be.mode)}[/bold] ({be.high.describe()})",
+            highlight=False,
+        )
+    else:
+        c.print(f"no change in [{_fmt(be.low.value, be.mode)}, {_fmt(be.high.value, be.mode)}]: {be.low.describe()} at both ends", highlight=False)
+    t = Table(title="Plans at the ends of the bracket", title_justify="left")
+    for col in ("value", "status", "NPV", f"{be.site} first start", f"{be.site} blocks", "retrofits"):
+        t.add_column(col, overflow="fold")
+    for p in (be.low, be.high):
+        t.add_row(_fmt(p.value, be.mode), p.status, money(p.npv_usd), p.first_start or "-", str(p.site_blocks), p.retrofits or p.reason)
+    c.print(t)
+
+
+@click.command("breakeven")
+@click.argument("instance", required=False, type=click.Path())
+@click.option("--param", "path", required=True, metavar="PATH", help="Dotted path of a number, or of a series (then scaled).")
+@click.option("--site", required=True, help="The site whose first retrofit start is watched.")
+@click.option("--low", type=float, help="Low end (default 0.5 x the base value; for a series the factor 0.5).")
+@click.option("--high", type=float, help="High end (default 1.5 x the base value; for a series the factor 1.5).")
+@click.option("--tol", type=click.FloatRange(min=0, min_open=True), help="Close the bracket to this width (default 1e-3 of the range).")
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path first (repeatable).")
+@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV first (before --set).")
+@click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_GAP, show_default=True, help="Relative MIP gap of each solve.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per solve, in seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
+def breakeven_cmd(instance, path, site, low, high, tol, sets, prices_file, mip_gap, time_limit, as_json) -> None:
+    """Find the value of PATH at which SITE's first retrofit start changes."""
+    from cli.sweep_cmd import base_instance, fixed_overrides
+
+    raw, base_dir = base_instance(instance)
+    fixed = fixed_overrides(raw, prices_file, sets)
+    try:
+        be = breakeven(raw, path, site, low, high, base_dir=base_dir, fixed=fixed, options=SolveOptions(mip_gap=mip_gap, time_limit=time_limit), tol=tol)
+    except InputError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(dumps(be.to_json()), nl=False)
+    else:
+        print_breakeven(be, Console(soft_wrap=False))
+    sys.exit(0 if be.found else 1)

@@ -1,0 +1,44 @@
+"""Print the field tables of docs/instance-format.md from instances/schema.py.
+
+    python docs/instance_tables.py > /tmp/tables.md   # then paste under "## Fields"
+"""
+
+from instances.schema import SCHEMAS
+
+TITLES = {
+    "instance": "Top level", "horizon": "`horizon`", "markets": "`markets`", "site": "`sites[]`",
+    "mining": "`sites[].mining`", "ai": "`sites[].ai`", "finance": "`finance`",
+    "terminal": "`finance.terminal`", "facility": "`finance.debt[]`", "scenario": "`scenarios[]`",
+    "risk": "`risk` (extension)", "scenario_model": "`scenario_model` (extension)",
+}
+
+
+def requirement(f) -> str:
+    if f.required:
+        return "required"
+    if f.default is None:
+        return "optional"
+    if isinstance(f.default, bool):
+        return "default " + str(f.default).lower()
+    if isinstance(f.default, (int, float)):
+        return f"default {f.default:g}"
+    if f.default == {}:
+        return "default {}"
+    return f'default "{f.default}"'
+
+
+def main() -> None:
+    for name, fields in SCHEMAS.items():
+        print(f"\n### {TITLES.get(name, '`' + name + '`')}\n")
+        print("| field | kind | unit | required / default | rule |")
+        print("|---|---|---|---|---|")
+        for key, f in fields.items():
+            rule = f.rule.text if f.kind in ("number", "integer", "series") and f.rule.text != "a number" else ""
+            if f.choices:
+                rule = "one of " + ", ".join(map(str, f.choices))
+            kind = f.kind + (f" (see {TITLES.get(f.schema, f.schema)})" if f.schema and f.kind in ("list", "object") else "")
+            print(f"| `{key}` | {kind} | {f.unit} | {requirement(f)} | {rule} |")
+
+
+if __name__ == "__main__":
+    main()
