@@ -63,6 +63,7 @@ OPTION_SETS: dict[str, dict] = {
     "restart=off": {"mip_allow_restart": False},
     "rins+rens=off": {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False},
     "lp_age_limit=20": {"mip_lp_age_limit": 20},
+    "root_rc+fj=off": {"mip_heuristic_run_root_reduced_cost": False, "mip_heuristic_run_feasibility_jump": False},
     "warm start (no retrofit plan)": {"_warm_zero": True},
 }
 FORMULATIONS = ["base", "started_int", "bounds", "knap", "all"]
@@ -308,24 +309,29 @@ def lp_bound(path: Path) -> float:
 
 
 def time_cli(repeats: int = 3) -> list[dict]:
-    """Wall seconds of ``allocate solve`` on the default instance, as a user runs it."""
+    """Wall and CPU (user+sys of the child) seconds of ``allocate solve`` on the default
+    instance, as a user runs it."""
+    import resource
+
     exe = Path(sys.executable).with_name("allocate")
-    cmds = [[str(exe), "solve"], [str(exe), "solve", "--threads", "1"], [str(exe), "solve", "--out", "{tmp}/run", "--force"]]
+    cmds = [[str(exe), "solve"], [str(exe), "solve", "--threads", "1"], [str(exe), "solve", "--out", "{tmp}/run", "--force"],
+            [sys.executable, "-c", "import cli.main, optimizer, models, instances, pyomo.environ"]]
     out = []
     for cmd in cmds:
-        times = []
+        times, cpus, code, err = [], [], 0, []
         for _ in range(repeats):
             with tempfile.TemporaryDirectory() as tmp:
                 argv = [a.replace("{tmp}", tmp) for a in cmd]
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t = time.perf_counter()
-                p = subprocess.run(argv, capture_output=True, text=True)
+                p = subprocess.run(argv, capture_output=True, text=True, cwd=str(ROOT))
                 times.append(time.perf_counter() - t)
-        out.append({"command": " ".join(cmd[1:]).replace("{tmp}", "TMP"), "exit": p.returncode, "seconds": times,
-                    "stderr_tail": p.stderr.strip().splitlines()[-2:] if p.returncode else []})
-    # import alone, for reference
-    t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import cli.main, optimizer, models, instances, pyomo.environ"], check=False)
-    out.append({"command": "python -c 'import cli.main, optimizer, models, instances, pyomo.environ'", "seconds": [time.perf_counter() - t]})
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+                code = p.returncode
+                err = p.stderr.strip().splitlines()[-2:] if p.returncode else []
+        label = " ".join(a.replace("{tmp}", "TMP") for a in cmd[1:]) if cmd[0] == str(exe) else "python -c '" + cmd[2] + "'"
+        out.append({"command": label, "exit": code, "seconds": times, "cpu_seconds": cpus, "stderr_tail": err})
     return out
 
 
@@ -369,12 +375,13 @@ def main(argv=None):
     ap.add_argument("--options", nargs="+", default=list(OPTION_SETS), help="option sets to try")
     ap.add_argument("--formulations", nargs="+", default=FORMULATIONS)
     ap.add_argument("--out", default=str(HERE / "results" / "experiments.json"))
+    ap.add_argument("--cli-repeats", type=int, default=3)
     args = ap.parse_args(argv)
     parts = args.only or ["options", "formulation", "cli"]
     report: dict = {"time_limit": args.time_limit, "gap": args.gap, "loadavg_start": os.getloadavg(), "instances": {}}
     md = []
     tmp = Path(tempfile.mkdtemp(prefix="allocate-exp-"))
-    for spec in args.instances:
+    for spec in ([] if parts == ["cli"] else args.instances):
         label, inst = load(spec)
         entry: dict = {"label": label, "options": [], "formulations": []}
         report["instances"][spec] = entry
@@ -414,10 +421,11 @@ def main(argv=None):
             md.append("Formulations (HiGHS defaults, 1 thread):\n\n" + table(entry["formulations"], best) + "\n")
     if "cli" in parts:
         print("== allocate solve (whole process)", file=sys.stderr, flush=True)
-        report["cli"] = time_cli()
-        md.append("`allocate solve` on the default instance, whole process (wall s, 3 runs):\n")
+        report["cli"] = time_cli(args.cli_repeats)
+        md.append(f"`allocate solve` on the default instance, whole process (wall s / CPU s of the child, {args.cli_repeats} runs each):\n")
         for c in report["cli"]:
-            md.append(f"- `{c['command']}`: " + ", ".join(f"{s:.2f}" for s in c["seconds"]) + (f" (exit {c['exit']})" if c.get("exit") else ""))
+            md.append(f"- `{c['command']}`: " + ", ".join(f"{w:.2f} / {u:.2f}" for w, u in zip(c["seconds"], c.get("cpu_seconds", c["seconds"])))
+                      + (f" (exit {c['exit']})" if c.get("exit") else ""))
         md.append("")
     report["loadavg_end"] = os.getloadavg()
     Path(args.out).parent.mkdir(exist_ok=True)

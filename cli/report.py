@@ -8,21 +8,7 @@ from rich.table import Table
 
 from optimizer import Result
 from optimizer.explain import Explanation
-
-
-def money(usd: float | None) -> str:
-    """USD as a short figure a CFO reads: $1.23B, $45.6M, $789k."""
-    if usd is None or pd.isna(usd):
-        return "-"
-    a = abs(usd)
-    sign = "-" if usd < 0 else ""
-    if a >= 1e9:
-        return f"{sign}${a / 1e9:,.2f}B"
-    if a >= 1e6:
-        return f"{sign}${a / 1e6:,.1f}M"
-    if a >= 1e3:
-        return f"{sign}${a / 1e3:,.0f}k"
-    return f"{sign}${a:,.0f}"
+from optimizer.formatting import money
 
 
 def result_json(result: Result, explanation: Explanation | None = None) -> dict:

@@ -29,17 +29,23 @@ PROBABILITY_TOLERANCE = 1e-6
 MAX_DEPTH = 32  # an instance nests 6 levels; deeper JSON is a mistake (and a recursion hazard)
 
 
-def read_json(path: str | Path) -> dict:
-    """Parse a JSON file; InputError naming the file, line and column when it cannot."""
+def read_text(path: str | Path, what: str = "an instance file") -> str:
+    """A text file's content; InputError naming the file when it cannot be read."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(Issue(str(path), "file not found")) from None
     except IsADirectoryError:
-        raise InputError(Issue(str(path), "is a folder, not an instance file")) from None
+        raise InputError(Issue(str(path), f"is a folder, not {what}")) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(Issue(str(path), f"cannot read: {exc.__class__.__name__}: {exc}")) from None
+
+
+def read_json(path: str | Path) -> dict:
+    """Parse a JSON file; InputError naming the file, line and column when it cannot."""
+    path = Path(path)
+    text = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

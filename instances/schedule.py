@@ -26,6 +26,7 @@ from pathlib import Path
 from instances.calendar import parse_month, select_period
 from instances.errors import InputError, Issue
 from instances.instance import Instance
+from instances.load import read_text
 
 Schedule = dict[tuple[str, str], int]
 
@@ -111,14 +112,7 @@ def schedule_from_rows(
 def read_schedule(path: str | Path, instance: Instance | None = None) -> Schedule:
     """Read a schedule file (CSV or JSON, see the module docstring)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(Issue(str(path), "file not found")) from None
-    except IsADirectoryError:
-        raise InputError(Issue(str(path), "is a folder, not a schedule file")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(Issue(str(path), f"cannot read: {exc}")) from None
+    text = read_text(path, "a schedule file")
     source = path.name
     stripped = text.lstrip()
     if path.suffix.lower() == ".json" or stripped.startswith(("[", "{")):

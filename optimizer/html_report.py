@@ -22,6 +22,7 @@ import pandas as pd
 
 from optimizer.charts import CHARTS, expected, has_plan, load_tables, period_labels, render_charts
 from optimizer.workbook import allocation_pivot, key_figures
+from optimizer.formatting import money
 
 CSS = """
 :root { --ink:#1f2933; --muted:#616e7c; --line:#d9e2ec; --head:#eef4fb; --accent:#0072b2; }
@@ -75,21 +76,6 @@ FINANCE_COLUMNS = [
     ("cash_usd", "cash"),
     ("dividend_usd", "dividend"),
 ]
-
-
-def money(usd) -> str:
-    """USD as a short figure: $1.23B, $45.6M, $789k."""
-    if usd is None or (isinstance(usd, float) and pd.isna(usd)):
-        return "-"
-    usd = float(usd)
-    a, sign = abs(usd), "-" if usd < 0 else ""
-    if a >= 1e9:
-        return f"{sign}${a / 1e9:,.2f}B"
-    if a >= 1e6:
-        return f"{sign}${a / 1e6:,.1f}M"
-    if a >= 1e3:
-        return f"{sign}${a / 1e3:,.0f}k"
-    return f"{sign}${a:,.0f}"
 
 
 def _fmt(value, kind: str) -> str:

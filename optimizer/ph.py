@@ -76,7 +76,7 @@ class PHOptions:
 
     iterations: int = 50
     convthresh: float = 1e-4
-    rho_factor: float = 0.05
+    rho_factor: float = 0.5
     mip_gap: float = 1e-4
     time_limit: float | None = None
     max_candidates: int = 4

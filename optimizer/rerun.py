@@ -307,9 +307,6 @@ class Rerunner:
     def _result(self, instance: Instance, model, res, timings: dict, tables: bool) -> Result:
         options = self.options
         highs = self._solver._solver_model
-        highs_time = getattr(res.timing_info, "highs_time", None)
-        if highs_time is not None:
-            timings["highs"] = float(highs_time)
         has_solution = res.incumbent_objective is not None
         status, reason = classify(str(highs.getModelStatus()), has_solution)
         if str(highs.getModelStatus()).endswith("kUnboundedOrInfeasible"):
