@@ -26,6 +26,7 @@ from optimizer.numerics import range_issues
 from optimizer.status import Status, classify
 
 DEFAULT_MIP_GAP = 1e-4
+AUTO_SENSITIVITY_ROWS = 10_000  # above this, sensitivities only when asked for
 # HiGHS log lines that signal numerical trouble worth telling the user about
 # (as HiGHS 1.16 words them: "Problem has some excessively large bounds ...", "matrix
 # contains 4 |value| in [1e-13, 1e-13] at/below tolerance ...: ignored", "Numerical
@@ -53,7 +54,9 @@ class SolveOptions:
     fixed_starts: dict[tuple[str, str], int] | None = None
     log: bool = False
     highs_options: dict[str, Any] = field(default_factory=dict)
-    sensitivities: bool = True  # marginal values of the plan (optimizer.sensitivity)
+    # marginal values of the plan (optimizer.sensitivity): True / False, or None for
+    # "when the model is small enough" (the extra LP costs minutes on large scenario sets)
+    sensitivities: bool | None = None
     progress: bool = False
 
 
@@ -202,8 +205,12 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
     t2 = time.perf_counter()
     fill_tables(result)
     timings["extract"] = time.perf_counter() - t2
-    if options.sensitivities:
+    if options.sensitivities or (options.sensitivities is None and result.model_size.get("rows", 0) <= AUTO_SENSITIVITY_ROWS):
         _add_sensitivities(result, options)
+    elif options.sensitivities is None:
+        result.warnings.append(
+            f"sensitivities skipped: the model has more than {AUTO_SENSITIVITY_ROWS:,} rows (ask for them with SolveOptions(sensitivities=True))"
+        )
     return result
 
 
