@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from instances.calendar import parse_month, periods_table, discount_factors, select_period
+from instances.calendar import discount_factors, periods_table, select_period
 from instances.errors import InputError, Issue
 from instances.instance import Instance
 from instances.overrides import apply_overrides

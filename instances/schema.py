@@ -18,7 +18,7 @@ import numpy as np
 
 from instances.calendar import PERIOD_MONTHS_ALLOWED, parse_month
 from instances.errors import Issue
-from instances.series import Horizon, describe, is_number, resolve_series, series_values
+from instances.series import Horizon, describe, resolve_series, series_values
 
 
 @dataclass(frozen=True)

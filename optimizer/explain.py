@@ -43,6 +43,7 @@ from instances import Instance
 from models import MONEY_SCALE, build_model
 from optimizer.interrupt import interruptible
 from optimizer.numerics import range_issues
+from optimizer.formatting import money
 
 GAP_PENALTY = 10.0  # per USD of cash below zero, against 1 for every other relaxation
 MIN_REPORTED_USD = 1.0  # slacks below one dollar are solver noise
@@ -255,18 +256,6 @@ def _bounds(instance: Instance, d) -> dict:
             if first is not None:
                 out[("maturity", w, f)] = first
     return out
-
-
-def money(usd: float) -> str:
-    """$12.3M, $1.25B, $850k: the figure of a sentence."""
-    a = abs(usd)
-    if a >= 1e9:
-        return f"${usd / 1e9:,.2f}B"
-    if a >= 1e6:
-        return f"${usd / 1e6:,.1f}M"
-    if a >= 1e3:
-        return f"${usd / 1e3:,.0f}k"
-    return f"${usd:,.0f}"
 
 
 def _runs(items: list[Relaxation], periods: list[str]) -> list[str]:

@@ -31,7 +31,6 @@ HiGHS with a fixed random seed.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import io
 import sys
 import time

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import io
 import sys
 import time
 from typing import Any
@@ -47,9 +46,8 @@ from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.environ import Block, Param, Reals
 
 from instances import Instance
-from models import MONEY_SCALE, ModelData, build_model, prepare
-from optimizer.solve import NUMERIC_WARNINGS, Result, SolveOptions, _disambiguate, _relative_gap, fill_tables, fix_starts
-from optimizer.status import Status, classify
+from models import ModelData, build_model, prepare
+from optimizer.solve import Result, SolveOptions, fill_tables, fix_starts, outcome
 
 # ModelData fields (dicts of numbers) held in mutable parameters. Their key sets are
 # structure; their values may change between solves without a rebuild.
@@ -305,31 +303,10 @@ class Rerunner:
             solver._solver_model.setSolution(len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=np.double))
 
     def _result(self, instance: Instance, model, res, timings: dict, tables: bool) -> Result:
-        options = self.options
-        highs = self._solver._solver_model
-        has_solution = res.incumbent_objective is not None
-        status, reason = classify(str(highs.getModelStatus()), has_solution)
-        if str(highs.getModelStatus()).endswith("kUnboundedOrInfeasible"):
-            status, reason = _disambiguate(model, options)
-        log = res.solver_log or ""
-        warnings = ["HiGHS reported numerical trouble: " + line.strip() for line in log.splitlines() if any(w in line.lower() for w in NUMERIC_WARNINGS)][:3]
-        result = Result(instance=instance, status=status, reason=reason, timings=timings, warnings=warnings, model=model)
-        result.model_size = {
-            "rows": int(highs.getNumRow()),
-            "columns": int(highs.getNumCol()),
-            "nonzeros": int(highs.getNumNz()),
-            "integers": int(sum(1 for _ in model.start_index)),
-        }
-        if not status.has_plan:
+        result = outcome(instance, model, self._solver, res, self.options, timings)
+        if not result.has_plan:
             return result
-        res.solution_loader.load_vars()
         self._starts = {k: round(v.value or 0.0) for k, v in model.start.items()}
-        result.objective_usd = res.incumbent_objective * MONEY_SCALE
-        if status is Status.OPTIMAL and res.objective_bound is None:
-            result.bound_usd = result.objective_usd
-        else:
-            result.bound_usd = res.objective_bound * MONEY_SCALE if res.objective_bound is not None else None
-        result.mip_gap = _relative_gap(result.objective_usd, result.bound_usd)
         if tables:
             t2 = time.perf_counter()
             fill_tables(result)

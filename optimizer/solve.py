@@ -173,10 +173,41 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
         if progress is not None:
             progress.stop()
     timings["solve"] = time.perf_counter() - t1
+    result = outcome(instance, model, solver, res, options, timings, interrupted=interrupt.requested)
+    if not result.has_plan:
+        return result
+    t2 = time.perf_counter()
+    fill_tables(result)
+    timings["extract"] = time.perf_counter() - t2
+    if options.sensitivities or (options.sensitivities is None and result.model_size.get("rows", 0) <= AUTO_SENSITIVITY_ROWS):
+        _add_sensitivities(result, options)
+    elif options.sensitivities is None:
+        result.warnings.append(
+            f"sensitivities skipped: the model has more than {AUTO_SENSITIVITY_ROWS:,} rows (ask for them with SolveOptions(sensitivities=True))"
+        )
+    return result
+
+
+def _add_sensitivities(result: Result, options: SolveOptions) -> None:
+    """``result.sensitivities`` from the LP at the plan's starts; a warning if it fails."""
+    from optimizer.sensitivity import sensitivities
+
+    t = time.perf_counter()
+    try:
+        result.sensitivities = sensitivities(result, options.highs_options)
+    except Exception as exc:  # marginal values are extra: never lose the plan over them
+        result.warnings.append(f"marginal values not computed: {exc}")
+    result.timings["sensitivities"] = time.perf_counter() - t
+
+
+
+def outcome(instance: Instance, model, solver, res, options: SolveOptions, timings: dict, interrupted: bool = False) -> Result:
+    """What a HiGHS run gave: status, objective, bound, gap, size, warnings; the
+    solution loaded into ``model`` when there is a plan (tables not yet filled)."""
     highs = solver._solver_model
     has_solution = res.incumbent_objective is not None
     status, reason = classify(str(highs.getModelStatus()), has_solution)
-    if interrupt.requested and not status.has_plan:  # HiGHS stopped on a second Ctrl-C
+    if interrupted and not status.has_plan:  # HiGHS stopped on a second Ctrl-C
         status, reason = Status.NO_SOLUTION, "interrupted before any plan was found"
     if str(highs.getModelStatus()).endswith("kUnboundedOrInfeasible"):
         status, reason = _disambiguate(model, options)
@@ -202,29 +233,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
     else:
         result.bound_usd = res.objective_bound * MONEY_SCALE if res.objective_bound is not None else None
     result.mip_gap = _relative_gap(result.objective_usd, result.bound_usd)
-    t2 = time.perf_counter()
-    fill_tables(result)
-    timings["extract"] = time.perf_counter() - t2
-    if options.sensitivities or (options.sensitivities is None and result.model_size.get("rows", 0) <= AUTO_SENSITIVITY_ROWS):
-        _add_sensitivities(result, options)
-    elif options.sensitivities is None:
-        result.warnings.append(
-            f"sensitivities skipped: the model has more than {AUTO_SENSITIVITY_ROWS:,} rows (ask for them with SolveOptions(sensitivities=True))"
-        )
     return result
-
-
-def _add_sensitivities(result: Result, options: SolveOptions) -> None:
-    """``result.sensitivities`` from the LP at the plan's starts; a warning if it fails."""
-    from optimizer.sensitivity import sensitivities
-
-    t = time.perf_counter()
-    try:
-        result.sensitivities = sensitivities(result, options.highs_options)
-    except Exception as exc:  # marginal values are extra: never lose the plan over them
-        result.warnings.append(f"marginal values not computed: {exc}")
-    result.timings["sensitivities"] = time.perf_counter() - t
-
 
 def fill_tables(result: Result) -> None:
     """Compute every results table from the loaded decisions."""
