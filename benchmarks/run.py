@@ -610,7 +610,7 @@ def main(argv: list[str] | None = None) -> None:
                     r = {**r, "floor": merged[key]["floor"], "floor_from": "an earlier run of the same (seeded) model"}
                 merged[key] = r
         for k, v in saved["args"].items():
-            if k not in ("plot", "from_json", "sizes"):
+            if k not in ("plot", "from_json", "sizes", "write_latest"):
                 setattr(args, k, v)
         rows = sorted(merged.values(), key=lambda r: r["size"][0] * r["size"][1] * r["size"][2])
         table = markdown(rows, args, saved["machine"])
