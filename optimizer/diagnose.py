@@ -28,6 +28,7 @@ from pyomo.environ import ConstraintList, NonNegativeReals, Objective, Var, mini
 
 from instances import Instance
 from models import MONEY_SCALE, build_model, prepare
+from optimizer.formatting import money
 
 # model component -> (evaluator family, unit of the slack: "USD" in model money or "MW")
 ELASTIC = {
@@ -46,15 +47,7 @@ SLACK_TOL = 1e-6  # model units (MW, or millions of USD: 1 USD)
 
 
 def _money(usd: float) -> str:
-    a = abs(usd)
-    if a >= 1e9:
-        return f"${usd / 1e9:,.2f}B"
-    if a >= 1e6:
-        return f"${usd / 1e6:,.2f}M"
-    if a >= 1e3:
-        return f"${usd / 1e3:,.1f}k"
-    return f"${usd:,.2f}"
-
+    return money(usd, precise=True)
 
 def structural_violation(instance: Instance, fixed_starts: dict[tuple[str, str], int]) -> tuple[str, str, str] | None:
     """The first start the schedule itself forbids (no solve needed), or None."""
