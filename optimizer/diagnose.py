@@ -49,6 +49,7 @@ SLACK_TOL = 1e-6  # model units (MW, or millions of USD: 1 USD)
 def _money(usd: float) -> str:
     return money(usd, precise=True)
 
+
 def structural_violation(instance: Instance, fixed_starts: dict[tuple[str, str], int]) -> tuple[str, str, str] | None:
     """The first start the schedule itself forbids (no solve needed), or None."""
     labels = instance.period_labels
