@@ -1,17 +1,17 @@
-"""Where the non-B&B seconds go, and what two cheaper routes would save (measured).
+"""Where the non-B&B seconds go: the hand-off and extraction against references.
 
     python benchmarks/overhead.py                 # sizes 12,40,1 and 50,40,10
     python benchmarks/overhead.py --sizes 200,60,20
 
 Per size, in this one process (run it on a quiet machine; wall and CPU seconds):
 
-1. hand-off: the pyomo ``highs`` persistent ``set_instance`` (what ``optimizer.solve``
-   pays) against pyomo's ``compile_standard_form`` (``LinearStandardFormCompiler``,
-   scipy matrices) + ``highspy.passModel`` of the same model; both are then solved as
-   LPs (integrality dropped) and their objectives compared, so the route is checked
-   to hand over the same problem;
-2. extraction: ``optimizer.results.block_counts`` and ``capex_by_site`` as they are
-   against vectorised equivalents written here (``fast_block_counts``,
+1. hand-off: what ``optimizer.solve`` pays (``optimizer.highs_direct.DirectHighs.load``:
+   pyomo's standard-form compiler + ``highspy.passModel``) against the pyomo ``highs``
+   persistent ``set_instance`` it replaced (still what ``optimizer.rerun`` uses); both
+   are then solved as LPs (integrality dropped) and their objectives compared, so the
+   routes are checked to hand over the same problem;
+2. extraction: ``optimizer.results.block_counts`` and ``capex_by_site`` against
+   independent vectorised equivalents written here (``fast_block_counts``,
    ``fast_capex_by_site``), checked equal on a synthetic schedule (two blocks at
    every retrofittable site);
 3. load: the top functions of a ``cProfile`` of ``instance_from_dict``.
@@ -44,45 +44,14 @@ def timed(fn, *a, **k):
     return out, time.perf_counter() - w, time.process_time() - c
 
 
-def standard_form_handoff(model):
-    """pyomo -> scipy (compile_standard_form, mixed form) -> highspy.passModel."""
-    import highspy
-    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+def direct_handoff(model):
+    """What ``optimizer.solve`` does before HiGHS runs: matrices, then ``passModel``."""
+    from optimizer.highs_direct import DirectHighs
 
-    info = LinearStandardFormCompiler().write(model, mixed_form=True)
-    A = info.A.tocsr()
-    n_rows, n_cols = A.shape
-    lower = np.full(n_rows, -highspy.kHighsInf)
-    upper = np.full(n_rows, highspy.kHighsInf)
-    for i, (_con, mult) in enumerate(info.rows):
-        if mult == 0:
-            lower[i] = upper[i] = info.rhs[i]
-        elif mult == 1:
-            upper[i] = info.rhs[i]
-        else:  # mixed form: multiplier -1 marks a lower-bound row, body >= rhs
-            lower[i] = info.rhs[i]
-    col_lb = np.array([-highspy.kHighsInf if v.lb is None else v.lb for v in info.columns])
-    col_ub = np.array([highspy.kHighsInf if v.ub is None else v.ub for v in info.columns])
-    integer = np.array([1 if v.is_integer() else 0 for v in info.columns], dtype=np.int32)
-    c = np.asarray(info.c.todense()).ravel() if info.c.shape[0] else np.zeros(n_cols)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_cols, n_rows
-    lp.col_cost_ = c
-    lp.col_lower_, lp.col_upper_ = col_lb, col_ub
-    lp.row_lower_, lp.row_upper_ = lower, upper
-    lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-    # compile_standard_form maps every objective to minimize (set_sense default): max f = -min(-f)
-    lp.sense_ = highspy.ObjSense.kMinimize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = A.indptr
-    lp.a_matrix_.index_ = A.indices
-    lp.a_matrix_.value_ = A.data
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, n_rows
-    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integer]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
-    return h, info
+    handle = DirectHighs()
+    handle.load(model)
+    handle._solver_model.setOptionValue("output_flag", False)
+    return handle._solver_model
 
 
 def lp_objective(h) -> float:
@@ -172,13 +141,13 @@ def measure(size, seed):
     model, out["build_s"], out["build_cpu"] = timed(build_model, inst)
     opt = SolverFactory("highs")
     _, out["persistent_s"], out["persistent_cpu"] = timed(opt.set_instance, model)
-    (h2, info), out["standard_form_s"], out["standard_form_cpu"] = timed(standard_form_handoff, model)
+    h2, out["handoff_s"], out["handoff_cpu"] = timed(direct_handoff, model)
     h1 = opt._solver_model
     out["persistent_dims"] = [h1.getNumRow(), h1.getNumCol(), h1.getNumNz()]
-    out["standard_form_dims"] = [h2.getNumRow(), h2.getNumCol(), h2.getNumNz()]
+    out["handoff_dims"] = [h2.getNumRow(), h2.getNumCol(), h2.getNumNz()]
     if not getattr(measure, "skip_lp", False):
         out["lp_persistent"] = lp_objective(h1)
-        out["lp_standard_form"] = -lp_objective(h2)  # minimized -npv
+        out["lp_handoff"] = lp_objective(h2)  # the same sense (maximize) both ways
 
     # extraction: the two table functions that loop in Python, on a synthetic schedule
     # (one block at every retrofittable site, in its first allowed period, one more

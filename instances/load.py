@@ -293,34 +293,30 @@ def _tables(clean, scenario_cleans, periods, horizon: Horizon, raw, source, warn
             )
             lease = ai["lease_usd_per_kw_month"] if has_ai else np.zeros(n)
             spp.append(
-                pd.DataFrame(
-                    {
-                        "scenario": name,
-                        "site": s["name"],
-                        "period": labels,
-                        "grid_mw": grid,
-                        "power_price_usd_per_mwh": s["power_price_usd_per_mwh"],
-                        "lease_usd_per_kw_month": lease,
-                    }
-                )
+                {
+                    "scenario": name,
+                    "site": s["name"],
+                    "period": labels,
+                    "grid_mw": grid,
+                    "power_price_usd_per_mwh": s["power_price_usd_per_mwh"],
+                    "lease_usd_per_kw_month": lease,
+                }
             )
         budget = fin["capex_budget_usd"]
         pd_rows.append(
-            pd.DataFrame(
-                {
-                    "scenario": name,
-                    "period": labels,
-                    "hashprice_usd_per_ph_day": c["markets"]["hashprice_usd_per_ph_day"],
-                    "overhead_usd": np.asarray(fin["overhead_usd_per_year"], dtype=float) * months / 12.0
-                    if not np.isscalar(fin["overhead_usd_per_year"])
-                    else np.full(n, float(fin["overhead_usd_per_year"]) * months / 12.0),
-                    "capex_budget_usd": budget if budget is not None else np.full(n, np.nan),
-                    "discount_factor": discount_factors(n, months, fin["discount_rate_annual"]),
-                }
-            )
+            {
+                "scenario": name,
+                "period": labels,
+                "hashprice_usd_per_ph_day": c["markets"]["hashprice_usd_per_ph_day"],
+                "overhead_usd": np.asarray(fin["overhead_usd_per_year"], dtype=float) * months / 12.0
+                if not np.isscalar(fin["overhead_usd_per_year"])
+                else np.full(n, float(fin["overhead_usd_per_year"]) * months / 12.0),
+                "capex_budget_usd": budget if budget is not None else np.full(n, np.nan),
+                "discount_factor": discount_factors(n, months, fin["discount_rate_annual"]),
+            }
         )
         for region, series in (c["markets"]["ai_demand_it_mw"] or {}).items():
-            dem_rows.append(pd.DataFrame({"scenario": name, "region": region, "period": labels, "ai_demand_it_mw": series}))
+            dem_rows.append({"scenario": name, "region": region, "period": labels, "ai_demand_it_mw": series})
         for f in fin["debt"] or []:
             fac_rows.append(
                 {
@@ -344,12 +340,14 @@ def _tables(clean, scenario_cleans, periods, horizon: Horizon, raw, source, warn
                 sel = select_period(starts, f["maturity"])
                 if sel is not None:
                     matured[sel:] = True
-            fp_rows.append(pd.DataFrame({"scenario": name, "facility": f["name"], "period": labels, "can_draw": can_draw, "matured": matured}))
+            fp_rows.append({"scenario": name, "facility": f["name"], "period": labels, "can_draw": can_draw, "matured": matured})
 
-    def frame(rows, keys, columns):
+    def frame(rows, keys, columns, blocks=False):
+        """One table from its rows (dicts of scalars) or, with ``blocks``, from
+        per-period blocks (dicts of a period-long column each, names as scalars)."""
         if not rows:
             return pd.DataFrame(columns=keys + columns).set_index(keys)
-        df = pd.concat(rows, ignore_index=True) if isinstance(rows[0], pd.DataFrame) else pd.DataFrame(rows)
+        df = _stack_blocks(rows, n) if blocks else pd.DataFrame(rows)
         return df.set_index(keys)
 
     return Instance(
@@ -360,11 +358,32 @@ def _tables(clean, scenario_cleans, periods, horizon: Horizon, raw, source, warn
         sites=sites,
         scenarios=pd.DataFrame(scen_rows).set_index("scenario"),
         site_params=frame(sp_rows, ["scenario", "site"], []),
-        site_period=frame(spp, ["scenario", "site", "period"], []),
-        period_data=frame(pd_rows, ["scenario", "period"], []),
-        demand=frame(dem_rows, ["scenario", "region", "period"], ["ai_demand_it_mw"]),
+        site_period=frame(spp, ["scenario", "site", "period"], [], blocks=True),
+        period_data=frame(pd_rows, ["scenario", "period"], [], blocks=True),
+        demand=frame(dem_rows, ["scenario", "region", "period"], ["ai_demand_it_mw"], blocks=True),
         facilities=frame(fac_rows, ["scenario", "facility"], ["limit_usd", "initial_balance_usd", "rate_annual", "upfront_fee", "advance_rate_on_ai_capex"]),
-        facility_period=frame(fp_rows, ["scenario", "facility", "period"], ["can_draw", "matured"]),
+        facility_period=frame(fp_rows, ["scenario", "facility", "period"], ["can_draw", "matured"], blocks=True),
         risk=base.get("risk"),
         warnings=warnings,
     )
+
+
+def _stack_blocks(blocks: list[dict], n: int) -> pd.DataFrame:
+    """The table that stacking one small DataFrame per block would give, built once.
+
+    Each block maps a column to a string (a name, repeated over the block's ``n``
+    rows), a list of ``n`` strings (the period labels) or ``n`` numbers. Numbers are
+    joined with numpy, whose type promotion is pandas' on concatenation (int and
+    float give float), so the dtypes are those of the stacked frames; strings
+    become plain lists, as they were in the small frames.
+    """
+    columns: dict[str, Any] = {}
+    for name in blocks[0]:
+        first = blocks[0][name]
+        if isinstance(first, str):
+            columns[name] = [b[name] for b in blocks for _ in range(n)]
+        elif isinstance(first, list) and first and isinstance(first[0], str):
+            columns[name] = [x for b in blocks for x in b[name]]
+        else:
+            columns[name] = np.concatenate([np.broadcast_to(np.asarray(b[name]), (n,)) for b in blocks])
+    return pd.DataFrame(columns)

@@ -47,6 +47,7 @@ from pyomo.environ import Block, Param, Reals
 
 from instances import Instance
 from models import ModelData, build_model, prepare
+from optimizer.highs_direct import RunReport
 from optimizer.solve import Result, SolveOptions, fill_tables, fix_starts, outcome
 
 # ModelData fields (dicts of numbers) held in mutable parameters. Their key sets are
@@ -144,6 +145,21 @@ def parametrize(data: ModelData, fields=MUTABLE_FIELDS) -> tuple[Block, ModelDat
         holder.add_component(name, param)
         setattr(out, name, {k: param[i] for i, k in enumerate(keys)})
     return holder, out
+
+
+def persistent_report(solver, res) -> RunReport:
+    """What a run of the persistent interface ended with, as ``optimizer.solve`` reads it."""
+    highs = solver._solver_model
+    return RunReport(
+        model_status=str(highs.getModelStatus()).replace("HighsModelStatus.", ""),
+        has_solution=res.incumbent_objective is not None,
+        objective=res.incumbent_objective,
+        bound=res.objective_bound,
+        log=res.solver_log or "",
+        rows=int(highs.getNumRow()),
+        columns=int(highs.getNumCol()),
+        nonzeros=int(highs.getNumNz()),
+    )
 
 
 class Rerunner:
@@ -303,7 +319,8 @@ class Rerunner:
             solver._solver_model.setSolution(len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=np.double))
 
     def _result(self, instance: Instance, model, res, timings: dict, tables: bool) -> Result:
-        result = outcome(instance, model, self._solver, res, self.options, timings)
+        report = persistent_report(self._solver, res)
+        result = outcome(instance, model, report, res.solution_loader.load_vars, self.options, timings)
         if not result.has_plan:
             return result
         self._starts = {k: round(v.value or 0.0) for k, v in model.start.items()}

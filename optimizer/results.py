@@ -70,24 +70,27 @@ def plan_dict(instance: Instance, dec: dict[str, pd.Series]) -> dict:
         for (s, t), v in dec["start"].items()
         if round(v) > 0
     ]
+    # the row lists are built from whole columns (``tolist`` gives Python floats):
+    # one dict per row is all that is left to Python
+    idx = instance.site_period.index
+    mine, ai = _site_period_values(idx, dec["mine"]), _site_period_values(idx, dec["ai"])
     ops = [
-        {"scenario": w, "site": s, "period": t, "mine_mw": float(_clean(m_)), "ai_it_mw": float(_clean(a_))}
-        for (w, s, t), m_, a_ in _ops_rows(instance, dec)
+        {"scenario": w, "site": s, "period": t, "mine_mw": m_, "ai_it_mw": a_}
+        for w, s, t, m_, a_ in zip(*_levels(idx), _clean(mine).tolist(), _clean(ai).tolist())
     ]
+    div = dec["dividend"]
     fin = [
-        {"scenario": w, "period": t, "dividend_usd": float(_clean(v))}
-        for (w, t), v in dec["dividend"].items()
+        {"scenario": w, "period": t, "dividend_usd": v}
+        for w, t, v in zip(*_levels(div.index), _clean(div.to_numpy(dtype=float)).tolist())
     ]
+    draw = dec["draw"]
+    repay = dec["repay"].reindex(draw.index) if len(draw) else dec["repay"]
     debt = [
-        {
-            "scenario": w,
-            "facility": f,
-            "period": t,
-            "draw_usd": float(_clean(dec["draw"][(w, f, t)])),
-            "repay_usd": float(_clean(dec["repay"][(w, f, t)])),
-        }
-        for (w, f, t) in dec["draw"].index
-    ]
+        {"scenario": w, "facility": f, "period": t, "draw_usd": d, "repay_usd": r}
+        for w, f, t, d, r in zip(
+            *_levels(draw.index), _clean(draw.to_numpy(dtype=float)).tolist(), _clean(repay.to_numpy(dtype=float)).tolist()
+        )
+    ] if len(draw) else []
     return {
         "format": "allocate-plan/1",
         "instance": instance.name,
@@ -100,26 +103,45 @@ def plan_dict(instance: Instance, dec: dict[str, pd.Series]) -> dict:
     }
 
 
-def _ops_rows(instance: Instance, dec):
-    idx = instance.site_period.index
-    mine = dec["mine"].reindex(idx, fill_value=0.0) if len(dec["mine"]) else pd.Series(0.0, index=idx)
-    ai = dec["ai"].reindex(idx, fill_value=0.0) if len(dec["ai"]) else pd.Series(0.0, index=idx)
-    return zip(idx, mine.to_numpy(), ai.to_numpy())
+def _levels(index: pd.Index) -> list[list]:
+    """The index's levels, row by row, as Python lists (one list for a flat index)."""
+    if isinstance(index, pd.MultiIndex):
+        return [index.get_level_values(k).tolist() for k in range(index.nlevels)]
+    return [index.tolist()]
+
+
+def _site_period_values(idx: pd.MultiIndex, values: pd.Series) -> np.ndarray:
+    """A (scenario, site, period) decision aligned with ``idx``; 0 where absent."""
+    if not len(values):
+        return np.zeros(len(idx))
+    return values.reindex(idx, fill_value=0.0).to_numpy(dtype=float)
+
+
+def _start_positions(instance: Instance, start: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Site and period positions of each start, and its whole blocks (``round``)."""
+    if not len(start):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    si = pd.Index(instance.site_names).get_indexer(start.index.get_level_values(0))
+    ti = pd.Index(instance.period_labels).get_indexer(start.index.get_level_values(1))
+    return si, ti, np.round(start.to_numpy(dtype=float))
 
 
 def block_counts(instance: Instance, start: pd.Series) -> pd.DataFrame:
     """Blocks started so far and blocks online per (site, period), from the starts."""
     sites, periods = instance.site_names, instance.period_labels
-    grid = pd.DataFrame(0.0, index=pd.Index(sites, name="site"), columns=pd.Index(periods, name="period"))
-    for (s, t), v in start.items():
-        grid.loc[s, t] += float(round(v))
-    started = grid.cumsum(axis=1)
-    online = started.copy() * 0.0
-    for s in sites:
-        lead = int(instance.sites.at[s, "lead_periods"])
-        online.loc[s] = started.loc[s].shift(lead, fill_value=0.0).to_numpy()
-    out = pd.DataFrame({"blocks_started": started.stack(), "blocks_online": online.stack()})
-    return out
+    n = len(periods)
+    grid = np.zeros((len(sites), n))
+    si, ti, blocks = _start_positions(instance, start)
+    np.add.at(grid, (si, ti), blocks)  # in start order, as a running sum would
+    started = np.cumsum(grid, axis=1)
+    lead = instance.sites["lead_periods"].reindex(sites).to_numpy(dtype=int)
+    online = np.zeros_like(started)
+    for i, L in enumerate(lead):  # one shift per site
+        if L < n:
+            online[i, L:] = started[i, : n - L]
+    index = pd.MultiIndex.from_product([pd.Index(sites, name="site"), pd.Index(periods, name="period")])
+    return pd.DataFrame({"blocks_started": started.ravel(), "blocks_online": online.ravel()}, index=index)
 
 
 def allocation_table(instance: Instance, dec: dict[str, pd.Series]) -> pd.DataFrame:
@@ -167,26 +189,32 @@ def allocation_table(instance: Instance, dec: dict[str, pd.Series]) -> pd.DataFr
 
 def capex_by_site(instance: Instance, start: pd.Series) -> pd.DataFrame:
     """AI capex paid per (scenario, site, period) in USD (SPEC: spread over lead, overflow at the end)."""
-    n = len(instance.periods)
-    periods = instance.period_labels
-    rows = []
-    for w in instance.scenario_names:
-        for s in instance.site_names:
-            spend = np.zeros(n)
-            lead = int(instance.sites.at[s, "lead_periods"])
-            cost = instance.site_params.at[(w, s), "capex_usd_per_it_mw"] * instance.sites.at[s, "block_it_mw"]
-            for (s2, t), v in start.items():
-                b = round(v)
-                if s2 != s or b == 0:
-                    continue
-                i = periods.index(t)
-                if lead == 0:
-                    spend[i] += b * cost
-                    continue
-                for j in range(i, i + lead):
-                    spend[min(j, n - 1)] += b * cost / lead
-            rows.append(pd.DataFrame({"scenario": w, "site": s, "period": periods, "capex_usd": spend}))
-    return pd.concat(rows).set_index(["scenario", "site", "period"])
+    sites, periods, scenarios = instance.site_names, instance.period_labels, instance.scenario_names
+    n = len(periods)
+    si, ti, blocks = _start_positions(instance, start)
+    paying = blocks != 0
+    si, ti, blocks = si[paying], ti[paying], blocks[paying]
+    lead = instance.sites["lead_periods"].reindex(sites).to_numpy(dtype=np.int64)[si]
+    # one payment per (start, period of its lead), in start order then period order,
+    # so that np.add.at sums them in the order (and to the bits) of a plain loop;
+    # payments due after the horizon fall in its last period
+    count = np.maximum(lead, 1)
+    which = np.repeat(np.arange(len(si)), count)
+    step = np.arange(len(which)) - np.repeat(np.cumsum(count) - count, count)
+    col = np.minimum(ti[which] + step, n - 1)
+    row = si[which]
+    divisor = np.where(lead > 0, lead, 1)[which]
+    block_mw = instance.sites["block_it_mw"].reindex(sites).to_numpy(dtype=float)
+    spend = np.zeros((len(scenarios), len(sites), n))
+    for k, w in enumerate(scenarios):
+        cost = instance.site_params.loc[w]["capex_usd_per_it_mw"].reindex(sites).to_numpy(dtype=float) * block_mw
+        pay = blocks[which] * cost[row]
+        pay = np.where(lead[which] > 0, pay / divisor, pay)
+        np.add.at(spend[k], (row, col), pay)
+    index = pd.MultiIndex.from_product(
+        [pd.Index(scenarios, name="scenario"), pd.Index(sites, name="site"), pd.Index(periods, name="period")]
+    )
+    return pd.DataFrame({"capex_usd": spend.ravel()}, index=index)
 
 
 def retrofits_table(instance: Instance, dec: dict[str, pd.Series]) -> pd.DataFrame:
@@ -232,12 +260,13 @@ def debt_table(instance: Instance, dec: dict[str, pd.Series]) -> pd.DataFrame:
     out = out.reindex(instance.facility_period.index)
     m = instance.period_months
     opening = out["balance_usd"].groupby(level=["scenario", "facility"]).shift(1)
-    init = pd.Series(
-        [fac.at[(w, f), "initial_balance_usd"] for w, f, _ in out.index], index=out.index
-    )
+    # each row's facility terms, looked up once per row as whole columns
+    keys = pd.MultiIndex.from_arrays([out.index.get_level_values("scenario"), out.index.get_level_values("facility")])
+    terms = fac[["initial_balance_usd", "rate_annual", "upfront_fee"]].reindex(keys)
+    init = pd.Series(terms["initial_balance_usd"].to_numpy(), index=out.index)
     opening = opening.fillna(init)
-    rate = pd.Series([fac.at[(w, f), "rate_annual"] for w, f, _ in out.index], index=out.index)
-    fee = pd.Series([fac.at[(w, f), "upfront_fee"] for w, f, _ in out.index], index=out.index)
+    rate = pd.Series(terms["rate_annual"].to_numpy(), index=out.index)
+    fee = pd.Series(terms["upfront_fee"].to_numpy(), index=out.index)
     out["interest_usd"] = rate * m / 12.0 * opening
     out["fee_usd"] = fee * out["draw_usd"]
     return out

@@ -35,9 +35,9 @@ LP may have several duals, of which HiGHS returns one.
 from __future__ import annotations
 
 import pandas as pd
-from pyomo.contrib.solver.common.factory import SolverFactory
 
 from models import MONEY_SCALE
+from optimizer.highs_direct import DirectHighs
 
 ALL = "all"
 COLUMNS = ["kind", "name", "period", "value_usd", "per", "binding"]
@@ -59,27 +59,11 @@ def lp_duals(model, starts: dict | None = None, highs_options: dict | None = Non
     try:
         for k, v in model.start.items():
             v.fix(starts.get(k, 0))
-        solver = SolverFactory("highs")
-        res = solver.solve(
-            model,
-            load_solutions=False,
-            raise_exception_on_nonoptimal_result=False,
-            solver_options={"random_seed": 0, "solve_relaxation": True, **(highs_options or {})},
-        )
-        status = str(solver._solver_model.getModelStatus())
-        if not status.endswith("kOptimal"):
-            raise RuntimeError(f"the LP with the retrofit starts fixed is not optimal ({status.split('.')[-1]})")
-        duals = res.solution_loader.get_duals()
-        highs = solver._solver_model
-        sol = highs.getSolution()
-        lp = highs.getLp()
-        rows = solver._pyomo_con_to_solver_con_map
-        slack = {}
-        for con, i in rows.items():
-            act = sol.row_value[i]
-            lo, up = lp.row_lower_[i], lp.row_upper_[i]
-            slack[con] = min(abs(act - lo), abs(up - act))
-        return res.incumbent_objective, duals, slack
+        solver = DirectHighs()
+        report = solver.solve(model, options={"random_seed": 0, "solve_relaxation": True, **(highs_options or {})})
+        if report.model_status != "kOptimal":
+            raise RuntimeError(f"the LP with the retrofit starts fixed is not optimal ({report.model_status})")
+        return report.objective, solver.row_duals(), solver.row_slacks()
     finally:
         for k, v in model.start.items():
             fixed, value = saved[k]

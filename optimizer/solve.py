@@ -1,4 +1,7 @@
-"""Solve an instance with HiGHS through Pyomo and hand back a :class:`Result`.
+"""Solve an instance with HiGHS and hand back a :class:`Result`.
+
+The Pyomo model goes to HiGHS as matrices (``optimizer.highs_direct``: faster and
+lighter than pyomo's persistent interface, which only reruns need).
 
     from instances import load_instance
     from optimizer import solve, SolveOptions
@@ -8,18 +11,17 @@
 
 from __future__ import annotations
 
-import io
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
-from pyomo.contrib.solver.common.factory import SolverFactory
 
 from instances import Instance
 from models import MONEY_SCALE, build_model, prepare
 from optimizer import results as R
+from optimizer.highs_direct import DirectHighs, RunReport
 from optimizer.progress import LiveProgress
 from optimizer.interrupt import interruptible
 from optimizer.numerics import range_issues
@@ -114,6 +116,16 @@ def _relative_gap(objective: float | None, bound: float | None) -> float | None:
     return abs(bound - objective) / max(abs(objective), 1e-9 * MONEY_SCALE / MONEY_SCALE, 1.0)
 
 
+def new_highs() -> DirectHighs:
+    """A fresh HiGHS handle for one solve (``optimizer.highs_direct``).
+
+    Every solve here gets its handle through this function, so it is the one place
+    to wrap to observe a solve's ``highspy.Highs`` (``handle._solver_model``, set
+    before HiGHS runs), e.g. to subscribe a HiGHS callback.
+    """
+    return DirectHighs()
+
+
 def fix_starts(model, schedule: dict[tuple[str, str], int]) -> None:
     """Fix ``start`` to a given schedule (0 wherever the schedule says nothing).
 
@@ -144,26 +156,22 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
     if options.fixed_starts is not None:
         fix_starts(model, options.fixed_starts)
 
-    solver = SolverFactory("highs")
+    solver = new_highs()
     highs_options = {"random_seed": 0, **options.highs_options}
     t1 = time.perf_counter()
-    # the real sys.stderr object: pyomo maps it to the terminal while it captures fd 2
-    # (a wrapper writing to sys.stderr would write into the capture and fail)
-    tee = [sys.stderr] if options.log else []
+    tee: list = [sys.stderr] if options.log else []
     progress = LiveProgress().start() if options.progress else None
     if progress is not None:
         tee.append(progress)
     try:
         # Ctrl-C stops HiGHS and keeps its incumbent (optimizer/interrupt.py)
-        with interruptible(lambda: getattr(solver, "_solver_model", None)) as interrupt:
-            res = solver.solve(
+        with interruptible(lambda: solver._solver_model) as interrupt:
+            report = solver.solve(
                 model,
                 time_limit=options.time_limit,
-                rel_gap=options.mip_gap,
+                mip_gap=options.mip_gap,
                 threads=options.threads,
-                load_solutions=False,
-                raise_exception_on_nonoptimal_result=False,
-                solver_options=highs_options,
+                options=highs_options,
                 tee=tee,
             )
     except KeyboardInterrupt:  # before HiGHS started, or a second Ctrl-C
@@ -173,7 +181,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
         if progress is not None:
             progress.stop()
     timings["solve"] = time.perf_counter() - t1
-    result = outcome(instance, model, solver, res, options, timings, interrupted=interrupt.requested)
+    result = outcome(instance, model, report, solver.load_vars, options, timings, interrupted=interrupt.requested)
     if not result.has_plan:
         return result
     t2 = time.perf_counter()
@@ -201,39 +209,46 @@ def _add_sensitivities(result: Result, options: SolveOptions) -> None:
 
 
 
-def outcome(instance: Instance, model, solver, res, options: SolveOptions, timings: dict, interrupted: bool = False) -> Result:
+def outcome(
+    instance: Instance,
+    model,
+    report: RunReport,
+    load_values: Callable[[], None],
+    options: SolveOptions,
+    timings: dict,
+    interrupted: bool = False,
+) -> Result:
     """What a HiGHS run gave: status, objective, bound, gap, size, warnings; the
-    solution loaded into ``model`` when there is a plan (tables not yet filled)."""
-    highs = solver._solver_model
-    has_solution = res.incumbent_objective is not None
-    status, reason = classify(str(highs.getModelStatus()), has_solution)
+    solution loaded into ``model`` (``load_values``) when there is a plan (tables
+    not yet filled)."""
+    status, reason = classify(report.model_status, report.has_solution)
     if interrupted and not status.has_plan:  # HiGHS stopped on a second Ctrl-C
         status, reason = Status.NO_SOLUTION, "interrupted before any plan was found"
-    if str(highs.getModelStatus()).endswith("kUnboundedOrInfeasible"):
+    if report.model_status == "kUnboundedOrInfeasible":
         status, reason = _disambiguate(model, options)
-    log = res.solver_log or ""
     warnings = [
         "HiGHS reported numerical trouble: " + line.strip()
-        for line in log.splitlines()
+        for line in report.log.splitlines()
         if any(w in line.lower() for w in NUMERIC_WARNINGS)
     ][:3]
     result = Result(instance=instance, status=status, reason=reason, timings=timings, warnings=warnings, model=model)
     result.model_size = {
-        "rows": int(highs.getNumRow()),
-        "columns": int(highs.getNumCol()),
-        "nonzeros": int(highs.getNumNz()),
+        "rows": report.rows,
+        "columns": report.columns,
+        "nonzeros": report.nonzeros,
         "integers": int(sum(1 for _ in model.start_index)),
     }
     if not status.has_plan:
         return result
-    res.solution_loader.load_vars()
-    result.objective_usd = res.incumbent_objective * MONEY_SCALE
-    if status is Status.OPTIMAL and res.objective_bound is None:
+    load_values()
+    result.objective_usd = report.objective * MONEY_SCALE
+    if status is Status.OPTIMAL and report.bound is None:
         result.bound_usd = result.objective_usd
     else:
-        result.bound_usd = res.objective_bound * MONEY_SCALE if res.objective_bound is not None else None
+        result.bound_usd = report.bound * MONEY_SCALE if report.bound is not None else None
     result.mip_gap = _relative_gap(result.objective_usd, result.bound_usd)
     return result
+
 
 def fill_tables(result: Result) -> None:
     """Compute every results table from the loaded decisions."""
@@ -250,22 +265,5 @@ def fill_tables(result: Result) -> None:
 
 def _disambiguate(model, options: SolveOptions) -> tuple[Status, str]:
     """HiGHS presolve may only say "infeasible or unbounded": ask again without presolve."""
-    solver = SolverFactory("highs")
-    res = solver.solve(
-        model,
-        time_limit=options.time_limit,
-        load_solutions=False,
-        raise_exception_on_nonoptimal_result=False,
-        solver_options={"presolve": "off", "random_seed": 0},
-    )
-    return classify(str(solver._solver_model.getModelStatus()), res.incumbent_objective is not None)
-
-
-class _StderrStream(io.TextIOBase):
-    """Forward the HiGHS log to standard error (``--log``)."""
-
-    def write(self, text: str) -> int:
-        import sys
-
-        sys.stderr.write(text)
-        return len(text)
+    report = DirectHighs().solve(model, time_limit=options.time_limit, options={"presolve": "off", "random_seed": 0})
+    return classify(report.model_status, report.has_solution)

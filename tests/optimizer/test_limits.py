@@ -111,13 +111,13 @@ def test_ctrl_c_keeps_the_incumbent(hard_file: Path, monkeypatch) -> None:
     """SIGINT sent by HiGHS's own callback as soon as it finds its first plan: HiGHS
     stops at its next interrupt check and the CLI reports that plan."""
     made = []
-    real_factory = SOLVE_MODULE.SolverFactory
+    real_factory = SOLVE_MODULE.new_highs
 
-    def factory(name):
-        made.append(real_factory(name))
+    def factory():
+        made.append(real_factory())
         return made[-1]
 
-    monkeypatch.setattr(SOLVE_MODULE, "SolverFactory", factory)
+    monkeypatch.setattr(SOLVE_MODULE, "new_highs", factory)
     fired = []
 
     def on_plan(event) -> None:
@@ -143,7 +143,7 @@ def test_ctrl_c_keeps_the_incumbent(hard_file: Path, monkeypatch) -> None:
 
 
 # Runs ``allocate solve`` in a child process that writes a marker file once HiGHS has
-# found its first plan (an observation hook only: SolverFactory wrapped to register a
+# found its first plan (an observation hook only: new_highs wrapped to register a
 # HiGHS callback); the test then sends the child a real SIGINT.
 CHILD = """
 import os, sys, threading, time
@@ -151,11 +151,11 @@ marker, instance = sys.argv[1], sys.argv[2]
 sys.argv = ["allocate", "solve", instance, "--mip-gap", "1e-9"]
 import cli.main
 module = sys.modules["optimizer.solve"]
-made, real = [], module.SolverFactory
-def factory(name):
-    made.append(real(name))
+made, real = [], module.new_highs
+def factory():
+    made.append(real())
     return made[-1]
-module.SolverFactory = factory
+module.new_highs = factory
 def on_plan(event):
     if not os.path.exists(marker):
         open(marker, "w").close()
