@@ -26,7 +26,9 @@ Formulations (``--formulations``):
 - ``knap``: every per-period budget row written again in the integer ``start``
   variables (``sum_s K_s/L_s * sum(start[s,tau], t-L_s < tau <= t) <= budget_t``)
   and the total budget as ``sum_s K_s * started[s,N-1] <= total``, so HiGHS's
-  knapsack-cover / MIR separators see integer knapsack rows.
+  knapsack-cover / MIR separators see integer knapsack rows. Since the model itself
+  writes the per-period budget row over ``start`` (``retrofits.building_spend``),
+  ``knap`` adds only duplicates of those rows plus the total-budget row.
 - ``all``: started_int + bounds + knap.
 
 Options (``--options``): HiGHS defaults, presolve off, mip_heuristic_effort 0.3 and 0,

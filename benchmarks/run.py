@@ -124,7 +124,7 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
         import models
         import optimizer  # noqa: F401
         from cli.main import write_result
-        from optimizer.solve import Result, SolverFactory, _relative_gap, fill_tables
+        from optimizer.solve import Result, _relative_gap, fill_tables, new_highs
         from optimizer.status import classify
 
         # what the hand-off imports on first use (optimizer.highs_direct): counted
@@ -152,7 +152,7 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
     mem["build"] = _mem_mb()
     _emit(res, final=False)
 
-    opt = SolverFactory("highs")
+    opt = new_highs()
     with clock("handoff"):
         opt.load(model)
     mem["handoff"] = _mem_mb()
@@ -185,7 +185,7 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
         from optimizer import fix_starts
 
         fix_starts(model, {})
-        opt = SolverFactory("highs")
+        opt = new_highs()
         with clock("fallback_solve"):
             report = opt.solve(model, options={"random_seed": 0})
         status, reason = classify(report.model_status, report.has_solution)

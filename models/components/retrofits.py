@@ -58,12 +58,40 @@ def capex_rule(m, w, t):
     return sum(block_spend(m, w, s, t) for s in m.SA)
 
 
+def building_spend(m, w: str, t: str):
+    """``capex[w,t]`` before the last period, written over the integer starts:
+    ``sum(K / lead * sum(start[s,tau] for t-lead < tau <= t) for s)`` (lead 0: ``K * start[s,t]``).
+
+    Equal to ``capex_rule`` there (``started[t] - started[t-lead]`` is that window sum),
+    but HiGHS then reads the budget row as a knapsack in integer columns and can
+    round it into bounds and cover cuts on ``start`` (docs/model.md, "Strengthening").
+    """
+    d = data(m)
+    i = m.t_index[t]
+    terms = []
+    for s in m.SA:
+        lead = max(d.lead[s], 1)
+        per_period = d.block_cost[w, s] / lead
+        for k in range(lead):
+            if i - k >= 0 and (s, m.T_list[i - k]) in m.start_index:
+                terms.append(per_period * m.start[s, m.T_list[i - k]])
+    return sum(terms)
+
+
 def capex_budget_limit_rule(m, w, t):
-    """``capex[w,t] <= finance.capex_budget_usd[t]``."""
+    """``capex[w,t] <= finance.capex_budget_usd[t]``.
+
+    Before the last period ``capex[w,t]`` is written as ``building_spend`` (the same
+    amount over the integer starts); the last period, which also pays what is owed
+    after the horizon, keeps ``capex_rule``.
+    """
     d = data(m)
     if (w, t) not in d.capex_budget:
         return Constraint.Skip
-    return m.capex[w, t] <= d.capex_budget[w, t]
+    spend = m.capex[w, t] if is_last(m, t) else building_spend(m, w, t)
+    if isinstance(spend, (int, float)):  # no block can be paying in period t: the row as built
+        spend = m.capex[w, t]
+    return spend <= d.capex_budget[w, t]
 
 
 def total_capex_budget_limit_rule(m, w):
