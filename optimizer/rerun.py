@@ -48,7 +48,7 @@ from pyomo.environ import Block, Param, Reals
 from instances import Instance
 from models import ModelData, build_model, prepare
 from optimizer.highs_direct import RunReport
-from optimizer.solve import Result, SolveOptions, fill_tables, fix_starts, outcome
+from optimizer.solve import HIGHS_DEFAULTS, Result, SolveOptions, fill_tables, fix_starts, outcome
 
 # ModelData fields (dicts of numbers) held in mutable parameters. Their key sets are
 # structure; their values may change between solves without a rebuild.
@@ -292,7 +292,7 @@ class Rerunner:
             threads=options.threads,
             load_solutions=False,
             raise_exception_on_nonoptimal_result=False,
-            solver_options={"random_seed": 0, **options.highs_options},
+            solver_options={**HIGHS_DEFAULTS, **options.highs_options},
             tee=[sys.stderr] if options.log else [],
         )
         if self._fresh:  # first solve: the interface builds its HiGHS model

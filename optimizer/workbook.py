@@ -51,6 +51,11 @@ FACTOR_COLUMNS = {"probability", "discount_factor"}
 DATE_COLUMNS = {"period", "start", "online"}
 _LABEL = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 HEADER_FILL = "DDEBF7"
+#: Tables longer than this are left out of the workbook (a one-row note says where
+#: the rows are): a worksheet of hundreds of thousands of rows is slow to write
+#: (openpyxl builds every cell in memory) and no one reads it in Excel; the CSV
+#: files of the run hold every row.
+MAX_TABLE_ROWS = 100_000
 TABLE_STYLE = "TableStyleLight9"
 
 
@@ -308,6 +313,14 @@ def _flat(df: pd.DataFrame | None, columns: list[str] | None = None) -> pd.DataF
     return out
 
 
+def bounded(df: pd.DataFrame, where: str) -> pd.DataFrame:
+    """``df``, or a one-row note naming ``where`` the rows are when it has more than
+    ``MAX_TABLE_ROWS`` rows."""
+    if len(df) <= MAX_TABLE_ROWS:
+        return df
+    return pd.DataFrame({"note": [f"{len(df):,} rows, more than the workbook holds ({MAX_TABLE_ROWS:,}): see {where}"]})
+
+
 def allocation_pivot(tables: dict) -> pd.DataFrame:
     """site x measure rows, one column per calendar year: average mining MW and AI IT MW."""
     y = yearly_mw(tables)
@@ -366,11 +379,11 @@ def write_workbook(result, path: str | Path) -> Path:
         book.put_row(ws, [
             ("AllocationByYear", "Average MW per year" + (" (expected over scenarios)" if len(result.instance.scenarios) > 1 else ""),
              pivot, {year: MW for year in pivot.columns[2:]}),
-            ("AllocationByPeriod", "Per period (MW and USD)", _flat(result.allocation)),
+            ("AllocationByPeriod", "Per period (MW and USD)", bounded(_flat(result.allocation), "allocation.csv")),
         ])
 
         ws = book.sheet("Finance")
-        book.put(ws, _flat(result.finance), row=1, col=1, name="Finance")
+        book.put(ws, bounded(_flat(result.finance), "finance.csv"), row=1, col=1, name="Finance")
         ws.freeze_panes = "C2"
 
     sens = getattr(result, "sensitivities", None)
@@ -382,13 +395,13 @@ def write_workbook(result, path: str | Path) -> Path:
     inst = result.instance
     ws = book.sheet("Inputs", header_rows="1:2")
     book.put_row(ws, [
-        ("Input_periods", "periods", _flat(inst.periods)),
-        ("Input_sites", "sites", _flat(inst.sites)),
-        ("Input_site_period", "site_period", _flat(inst.site_period)),
-        ("Input_period_data", "period_data", _flat(inst.period_data)),
-        ("Input_facilities", "facilities", _flat(inst.facilities)),
-        ("Input_scenarios", "scenarios", _flat(inst.scenarios)),
-        ("Input_site_params", "site_params", _flat(inst.site_params)),
+        ("Input_periods", "periods", bounded(_flat(inst.periods), "instance.json")),
+        ("Input_sites", "sites", bounded(_flat(inst.sites), "instance.json")),
+        ("Input_site_period", "site_period", bounded(_flat(inst.site_period), "instance.json")),
+        ("Input_period_data", "period_data", bounded(_flat(inst.period_data), "instance.json")),
+        ("Input_facilities", "facilities", bounded(_flat(inst.facilities), "instance.json")),
+        ("Input_scenarios", "scenarios", bounded(_flat(inst.scenarios), "instance.json")),
+        ("Input_site_params", "site_params", bounded(_flat(inst.site_params), "instance.json")),
     ])
     return _save_atomic(book, Path(path))
 

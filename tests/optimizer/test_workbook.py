@@ -275,3 +275,19 @@ def test_libreoffice_opens_the_workbook_and_keeps_the_numbers(run, tmp_path):
     # every table and its autofilter survive the round trip
     assert sum(len(ws.tables) for ws in load_workbook(converted).worksheets) == \
         sum(len(ws.tables) for ws in load_workbook(folder / "plan.xlsx").worksheets)
+
+
+def test_a_table_longer_than_the_workbook_limit_becomes_a_note(run, tmp_path, monkeypatch):
+    """public_007 has 4 sites x 10 quarters = 40 allocation rows and 10 finance rows:
+    with the limit at 20 rows the allocation table (and the 40-row site_period input)
+    become a one-row note naming the CSV, the 10-row finance table stays whole."""
+    result, _folder = run
+    monkeypatch.setattr("optimizer.workbook.MAX_TABLE_ROWS", 20)
+    write_workbook(result, tmp_path / "small.xlsx")
+    note = read_table(tmp_path / "small.xlsx", "Allocation", "AllocationByPeriod")
+    assert list(note.columns) == ["note"]
+    assert note["note"].tolist() == ["40 rows, more than the workbook holds (20): see allocation.csv"]
+    site_period = read_table(tmp_path / "small.xlsx", "Inputs", "Input_site_period")
+    assert site_period["note"].tolist() == ["40 rows, more than the workbook holds (20): see instance.json"]
+    finance = read_table(tmp_path / "small.xlsx", "Finance", "Finance")
+    assert len(finance) == len(result.finance) == 10
