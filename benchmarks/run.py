@@ -3,8 +3,10 @@
     python benchmarks/run.py                       # sizes 12,40,1 50,40,10 200,60,20
     python benchmarks/run.py --sizes 12,40,1 25,40,4 --time-limit 30
     python benchmarks/run.py --quick               # two small sizes, 10 s limit
+    python benchmarks/run.py --sizes default 12,40,1 --threads 1   # the embedded default instance too
 
-Per size (S sites, T quarters, W scenarios from ``benchmarks/generate.py``), a fresh
+Per size (S sites, T quarters, W scenarios from ``benchmarks/generate.py``; the size
+``default`` is ``instances/data/default.json`` itself), a fresh
 subprocess runs the pipeline stage by stage, timing each one:
 
 - import: ``pyomo.environ`` + the project packages (interpreter start excluded);
@@ -46,6 +48,9 @@ _T_START = time.perf_counter()
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_SIZES = [(12, 40, 1), (50, 40, 10), (200, 60, 20)]
+#: the size token ``default``: the embedded default instance instead of a generated one
+DEFAULT_INSTANCE = (0, 0, 0)
+DEFAULT_JSON = ROOT / "instances" / "data" / "default.json"
 QUICK_SIZES = [(12, 40, 1), (25, 40, 4)]
 
 
@@ -139,9 +144,15 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
     from generate import generate
 
     with clock("generate"):
-        raw = generate(S, T, W, args.seed)
+        if size == DEFAULT_INSTANCE:
+            raw = json.loads(DEFAULT_JSON.read_text())
+        else:
+            raw = generate(S, T, W, args.seed)
     with clock("load"):
         inst = instances.instance_from_dict(raw)
+    if size == DEFAULT_INSTANCE:
+        res["label"] = "default"
+        res["size"] = [len(inst.site_names), len(inst.period_labels), len(inst.scenario_names)]
     mem["load"] = _mem_mb()
     with clock("prepare"):
         data = models.prepare(inst)
@@ -275,6 +286,8 @@ def child_floor(args) -> None:
 
 
 def _parse_size(text: str) -> tuple[int, int, int]:
+    if text == "default":
+        return DEFAULT_INSTANCE
     parts = [int(x) for x in text.split(",")]
     if len(parts) != 3:
         raise argparse.ArgumentTypeError(f"size must be S,T,W, got {text!r}")
@@ -357,6 +370,12 @@ def floor_overhead(f: dict) -> float | None:
     return s["read"] + s["extract"]
 
 
+def _label(row: dict) -> str:
+    """How a size is named in the tables: ``S,T,W``, or ``default (S,T,W)``."""
+    size = ",".join(map(str, row["size"]))
+    return f"{row['label']} ({size})" if row.get("label") else size
+
+
 def markdown(rows: list[dict], args, info: dict) -> str:
     lines = [
         f"Seed {args.seed}, HiGHS time limit {args.time_limit} s, mip_rel_gap {args.mip_gap}, "
@@ -374,10 +393,11 @@ def markdown(rows: list[dict], args, info: dict) -> str:
     for r in rows:
         p, f = r["pipeline"], r.get("floor", {})
         S, T, W = r["size"]
+        name = _label(r)
         if "error" in p or "model" not in p:
             why = p.get("error") or p.get("timeout") or "?"
             done = ", ".join(f"{k} {_f(v)} s" for k, v in p.get("stages", {}).items())
-            lines.append(f"| {S},{T},{W} | {S*T*W:,} | pipeline did not finish: {why[:200]}; finished: {done or 'nothing'} |" + " |" * 12)
+            lines.append(f"| {name} | {S*T*W:,} | pipeline did not finish: {why[:200]}; finished: {done or 'nothing'} |" + " |" * 12)
             continue
         ps, fs = p["stages"], f.get("stages", {})
         m = p["model"]
@@ -397,9 +417,9 @@ def markdown(rows: list[dict], args, info: dict) -> str:
         po, fo = overhead(p), floor_overhead(f)
         ratio = f" = {po / fo:.0f}x" if po and fo else ""
         lines.append(
-            "| {S},{T},{W} | {stw:,} | {rows:,} | {cols:,} | {nnz:,} | {ints:,} | {imp} | {load} | {build} | {hand} | "
+            "| {name} | {stw:,} | {rows:,} | {cols:,} | {nnz:,} | {ints:,} | {imp} | {load} | {build} | {hand} | "
             "{solve} ({fsolve}) | {ext} | {wr} | {ov}{ratio} | {mem} |".format(
-                S=S, T=T, W=W, stw=S * T * W, rows=m["rows"], cols=m["columns"], nnz=m["nonzeros"], ints=m["integers"],
+                name=name, stw=S * T * W, rows=m["rows"], cols=m["columns"], nnz=m["nonzeros"], ints=m["integers"],
                 imp=pair(ps.get("import"), fs.get("import")),
                 load=_f(ps.get("load")),
                 build=_f(ps.get("build")),
@@ -436,14 +456,14 @@ def markdown(rows: list[dict], args, info: dict) -> str:
         la = p.get("loadavg_start")
         latxt = f"{la[0]:.1f}" if la else "-"
         lines.append(
-            f"| {','.join(map(str, r['size']))} | {_f(s.get('prepare'))} | {_f(s.get('build_model'))} | {_f(s.get('load_vars'))} | "
+            f"| {_label(r)} | {_f(s.get('prepare'))} | {_f(s.get('build_model'))} | {_f(s.get('load_vars'))} | "
             f"{_f(s.get('tables'))} | {cpu} | {hw} | {octxt} | {ftxt} | {_f(p.get('process_s'))} ({_f(f.get('process_s'))}) | "
             f"{latxt} |"
         )
         if p.get("timeout"):
-            notes.append(f"({','.join(map(str, r['size']))}) {p['timeout']}")
+            notes.append(f"({_label(r)}) {p['timeout']}")
         if p.get("fallback"):
-            notes.append(f"({','.join(map(str, r['size']))}) {p['fallback']}")
+            notes.append(f"({_label(r)}) {p['fallback']}")
     if notes:
         lines.append("")
         lines.extend(f"Note: {n}." for n in notes)
@@ -498,7 +518,7 @@ def plot(results: list[dict], path: Path) -> bool:
                       label="floor HiGHS (same options)")
         for r in ok:
             y = sum(val(r, k) or 0.0 for k in stages) + (val(r, "solve") or 0.0)
-            ax.annotate("({},{},{})".format(*r["size"]), (stw(r), y), textcoords="offset points", xytext=(-30, 8), fontsize=8)
+            ax.annotate(f"({_label(r)})", (stw(r), y), textcoords="offset points", xytext=(-30, 8), fontsize=8)
         ax.set_xlabel("S x T x W (sites x quarters x scenarios)")
         ax.set_ylabel(f"{unit} seconds (log)")
         ax.set_title(f"{unit} seconds")
@@ -523,11 +543,13 @@ def parent(args) -> None:
         common += ["--threads", str(args.threads)]
     try:
         for size in sizes:
-            tag = ",".join(map(str, size))
+            tag = "default" if size == DEFAULT_INSTANCE else ",".join(map(str, size))
             mps = tmp / ("m_" + tag.replace(",", "_") + ".mps")
             print(f"[{tag}] pipeline ...", file=sys.stderr, flush=True)
             p = _run_child(["--child", "pipeline", "--size", tag, "--mps", str(mps), *common], args.child_timeout)
-            row = {"size": list(size), "time_limit": args.time_limit, "pipeline": p}
+            row = {"size": p.get("size", list(size)), "time_limit": args.time_limit, "pipeline": p}
+            if p.get("label"):
+                row["label"] = p["label"]
             if "error" in p:
                 print(f"[{tag}] pipeline failed: {p['error']}", file=sys.stderr)
             elif "extract" not in p["stages"] or "highs" not in p:
@@ -592,7 +614,7 @@ def main(argv: list[str] | None = None) -> None:
         for name in args.from_json:
             saved = json.loads(Path(name).read_text())
             for r in saved["results"]:
-                key = tuple(r["size"])
+                key = (r.get("label"), *r["size"])
                 if "floor" not in r and key in merged and "floor" in merged[key]:
                     r = {**r, "floor": merged[key]["floor"], "floor_from": "an earlier run of the same (seeded) model"}
                 merged[key] = r
