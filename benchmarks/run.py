@@ -524,7 +524,7 @@ def plot(results: list[dict], path: Path) -> bool:
         ax.set_title(f"{unit} seconds")
         ax.grid(True, which="both", alpha=0.3)
     axes[1].legend(fontsize=7, loc="lower right")
-    fig.suptitle("allocate scaling: pipeline vs highspy-only floor (shared 2-core machine: wall includes waiting for a core)", fontsize=10)
+    fig.suptitle("allocate scaling: pipeline vs highspy-only floor (2-core machine; wall and CPU seconds)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
