@@ -181,7 +181,7 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
         res["write_mps_s"] = time.perf_counter() - t
 
     with clock("solve_call"):
-        report = opt.run(time_limit=args.time_limit, mip_gap=args.mip_gap, threads=args.threads, options={"random_seed": 0})
+        report = opt.run(time_limit=args.time_limit, mip_gap=args.mip_gap, threads=args.threads, options=json.loads(args.highs_options))
     st["solve"] = highs.getRunTime()
     res["cpu"]["solve"] = res["cpu"]["solve_call"]
     mem["solve"] = _mem_mb()
@@ -198,7 +198,7 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
         fix_starts(model, {})
         opt = new_highs()
         with clock("fallback_solve"):
-            report = opt.solve(model, options={"random_seed": 0})
+            report = opt.solve(model, options=json.loads(args.highs_options))
         status, reason = classify(report.model_status, report.has_solution)
         res["fallback"] = f"no plan in the time limit; extraction/writing timed on the starts=0 plan ({status.value})"
     if status.has_plan:
@@ -259,7 +259,8 @@ def child_floor(args) -> None:
     with clock("read"):
         status = h.readModel(args.mps)
     res["read_status"] = str(status)
-    h.setOptionValue("random_seed", 0)
+    for key, value in json.loads(args.highs_options).items():
+        h.setOptionValue(key, value)
     h.setOptionValue("mip_rel_gap", args.mip_gap)
     if args.time_limit is not None:
         h.setOptionValue("time_limit", float(args.time_limit))
@@ -379,7 +380,7 @@ def _label(row: dict) -> str:
 def markdown(rows: list[dict], args, info: dict) -> str:
     lines = [
         f"Seed {args.seed}, HiGHS time limit {args.time_limit} s, mip_rel_gap {args.mip_gap}, "
-        f"threads {args.threads or 'HiGHS default'}; {info.get('cpu', '?')}, {info.get('nproc')} cores, "
+        f"threads {args.threads or 'HiGHS default'}, options {getattr(args, 'highs_options', '-')}; {info.get('cpu', '?')}, {info.get('nproc')} cores, "
         f"Python {info.get('python')}, Pyomo {info.get('pyomo')}, HiGHS {info.get('highs')}.",
         "",
         "Seconds unless stated; **pipeline (floor)** where the floor has a counterpart: floor hand-off = "
@@ -538,7 +539,11 @@ def parent(args) -> None:
     info = machine_info()
     results = []
     tmp = Path(tempfile.mkdtemp(prefix="allocate-bench-"))
-    common = ["--seed", str(args.seed), "--time-limit", str(args.time_limit), "--mip-gap", str(args.mip_gap)]
+    from optimizer.solve import HIGHS_DEFAULTS  # the options of every solve, for both children
+
+    args.highs_options = json.dumps(HIGHS_DEFAULTS)
+    common = ["--seed", str(args.seed), "--time-limit", str(args.time_limit), "--mip-gap", str(args.mip_gap),
+              "--highs-options", args.highs_options]
     if args.threads:
         common += ["--threads", str(args.threads)]
     try:
@@ -607,6 +612,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--child", choices=["pipeline", "floor"], help=argparse.SUPPRESS)
     ap.add_argument("--size", type=_parse_size, help=argparse.SUPPRESS)
     ap.add_argument("--mps", help=argparse.SUPPRESS)
+    ap.add_argument("--highs-options", default='{"random_seed": 0}', help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.from_json:
         # later files replace earlier ones size by size: a rerun of one size merges in
