@@ -435,7 +435,7 @@ def markdown(rows: list[dict], args, info: dict) -> str:
     notes: list[str] = []
     lines.append("")
     lines.append("Stage detail (pipeline): prepare / build_model, load_vars / tables, CPU seconds of the main stages "
-                 "(the machine is shared: wall seconds above include waiting for a core), peak MB after each stage, "
+                 "(wall seconds above include any waiting for a core), peak MB after each stage, "
                  "slowest files written, whole child process seconds, load average at the child's start.")
     lines.append("")
     lines.append("| S,T,W | prepare | build_model | load_vars | tables | CPU s: load / build / hand-off / solve / extract / write (floor: read / solve) | HWM MB after import / load / build / hand-off / solve / extract / write | overhead CPU s (floor) | slowest files written (s) | process s (floor) | load avg |")
