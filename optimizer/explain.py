@@ -41,6 +41,7 @@ from pyomo.environ import Constraint, NonNegativeReals, Objective, Var, minimize
 
 from instances import Instance
 from models import MONEY_SCALE, build_model
+from optimizer.highs_direct import status_name
 from optimizer.interrupt import interruptible
 from optimizer.numerics import range_issues
 from optimizer.formatting import money
@@ -185,7 +186,7 @@ def _explain(instance: Instance, time_limit: float | None, fixed_starts: dict | 
     if interrupt.requested:
         return Explanation(found=False, reason="no explanation: interrupted")
     if res.incumbent_objective is None:
-        status = str(solver._solver_model.getModelStatus()).replace("HighsModelStatus.", "")
+        status = status_name(solver._solver_model)
         return Explanation(found=False, reason=f"no explanation: the relaxed model found no plan either ({status})")
     res.solution_loader.load_vars()
 

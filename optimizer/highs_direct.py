@@ -312,6 +312,19 @@ def _drop_columns_entries(matrix, mask: np.ndarray):
 # ---------------------------------------------------------------------------
 
 
+def status_name(highs) -> str:
+    """HiGHS's model status as its bare name, e.g. ``"kOptimal"``."""
+    return str(highs.getModelStatus()).replace("HighsModelStatus.", "")
+
+
+def run_report(highs, has_solution: bool, objective: float | None, bound: float | None, log: str) -> RunReport:
+    """A :class:`RunReport` of a finished run of ``highs`` (status and size read from it)."""
+    return RunReport(
+        model_status=status_name(highs), has_solution=has_solution, objective=objective, bound=bound,
+        log=log, rows=int(highs.getNumRow()), columns=int(highs.getNumCol()), nonzeros=int(highs.getNumNz()),
+    )
+
+
 class _LogTee:
     """HiGHS's log lines, kept (for warnings) and copied to the given streams."""
 
@@ -429,7 +442,7 @@ class DirectHighs:
 
     def _report(self, log: _LogTee) -> RunReport:
         highs = self._solver_model
-        status = str(highs.getModelStatus()).replace("HighsModelStatus.", "")
+        status = status_name(highs)
         info = highs.getInfo()
         has_solution = info.primal_solution_status == 2  # 2: feasible
         self._solution = highs.getSolution() if has_solution else None
@@ -438,11 +451,7 @@ class DirectHighs:
             bound = objective if has_solution and status == "kOptimal" else None
         else:
             bound = info.mip_dual_bound
-        return RunReport(
-            model_status=status, has_solution=has_solution, objective=objective, bound=bound,
-            log=log.kept.getvalue(), rows=int(highs.getNumRow()), columns=int(highs.getNumCol()),
-            nonzeros=int(highs.getNumNz()),
-        )
+        return run_report(highs, has_solution, objective, bound, log.kept.getvalue())
 
     def column_values(self) -> np.ndarray:
         """The solution's column values (in ``self.columns`` order)."""

@@ -47,7 +47,7 @@ from pyomo.environ import Block, Param, Reals
 
 from instances import Instance
 from models import ModelData, build_model, prepare
-from optimizer.highs_direct import RunReport
+from optimizer.highs_direct import RunReport, run_report
 from optimizer.solve import HIGHS_DEFAULTS, Result, SolveOptions, fill_tables, fix_starts, outcome
 
 # ModelData fields (dicts of numbers) held in mutable parameters. Their key sets are
@@ -149,17 +149,8 @@ def parametrize(data: ModelData, fields=MUTABLE_FIELDS) -> tuple[Block, ModelDat
 
 def persistent_report(solver, res) -> RunReport:
     """What a run of the persistent interface ended with, as ``optimizer.solve`` reads it."""
-    highs = solver._solver_model
-    return RunReport(
-        model_status=str(highs.getModelStatus()).replace("HighsModelStatus.", ""),
-        has_solution=res.incumbent_objective is not None,
-        objective=res.incumbent_objective,
-        bound=res.objective_bound,
-        log=res.solver_log or "",
-        rows=int(highs.getNumRow()),
-        columns=int(highs.getNumCol()),
-        nonzeros=int(highs.getNumNz()),
-    )
+    has_solution = res.incumbent_objective is not None
+    return run_report(solver._solver_model, has_solution, res.incumbent_objective, res.objective_bound, res.solver_log or "")
 
 
 class Rerunner:
