@@ -139,11 +139,12 @@ def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, fo
 
 def write_result(result, out_dir: str, force: bool = False, explanation=None) -> Path:
     """The run folder: allocation.csv, retrofits.csv, finance.csv, debt.csv, summary.json, plan.json,
-    plan.xlsx (``optimizer.workbook``) and charts/*.png (``optimizer.charts``)."""
+    plan.xlsx (``optimizer.workbook``) and charts/*.png (``optimizer.charts``). Every file but
+    timings.json holds the same bytes in two runs of one instance."""
     summary = result.summary()
     if explanation is not None:
         summary["explanation"] = report.explanation_json(explanation)
-    writers = {"summary.json": lambda p: p.write_text(dumps(summary))}
+    writers = {"summary.json": lambda p: p.write_text(dumps(summary)), "timings.json": lambda p: p.write_text(dumps(result.timing_figures()))}
     if result.has_plan:
         writers.update(
             {

@@ -17,6 +17,7 @@ def result_json(result: Result, explanation: Explanation | None = None) -> dict:
     out = result.summary()
     if explanation is not None:
         out["explanation"] = explanation_json(explanation)
+    out["timings"] = result.timing_figures()
     out["solve_seconds"] = round(result.solve_seconds, 4)
     out["retrofits"] = []
     if result.retrofits is not None:

@@ -24,10 +24,12 @@ header in row 1; ``Allocation`` and ``Inputs`` have titles in row 1, headers in 
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +78,6 @@ def key_figures(tables: dict) -> list[tuple[str, str, object, str]]:
         ("run", "NPV (objective, expected)", s.get("objective_usd"), "usd"),
         ("run", "bound", s.get("bound_usd"), "usd"),
         ("run", "MIP gap", s.get("mip_gap"), "pct"),
-        ("run", "solve time", (s.get("timings") or {}).get("solve"), "s"),
     ]
     periods = s.get("periods") or []
     if periods:
@@ -219,6 +220,25 @@ def _width(header: str, values: pd.Series, fmt: str | None) -> float:
 
 # --------------------------------------------------------------------------- writing
 
+# openpyxl stamps the save time into docProps/core.xml and into every zip entry; both are
+# pinned so that the workbook, like the CSV files, depends on the plan alone.
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+FIXED_DOC_TIME = "1980-01-01T00:00:00Z"
+_DOC_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _without_dates(xlsx: bytes) -> bytes:
+    """The same workbook with its document dates and zip entry times fixed."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/core.xml":
+                data = _DOC_DATES.sub(rb"\g<1>" + FIXED_DOC_TIME.encode() + rb"\g<2>", data)
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
 
 class _Book:
     """An openpyxl workbook with unique table names and the house style."""
@@ -298,7 +318,10 @@ class _Book:
         ws.freeze_panes = "A3"
 
     def save(self, path: Path) -> None:
-        self.wb.save(path)
+        """Write the workbook with fixed dates, so that one plan always gives the same bytes."""
+        raw = io.BytesIO()
+        self.wb.save(raw)
+        path.write_bytes(_without_dates(raw.getvalue()))
 
 
 def _flat(df: pd.DataFrame | None, columns: list[str] | None = None) -> pd.DataFrame:
