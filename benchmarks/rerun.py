@@ -12,7 +12,8 @@ process, in the same order:
 - ``cold rows only``: validate, prepare, build a fresh model and a fresh HiGHS,
   solve, read the sweep row (what a sweep would cost without reruns);
 - ``rerun``: one :class:`optimizer.rerun.Rerunner` over the 20 cases (validate,
-  prepare, update the parameters, solve from the previous plan, read the row);
+  prepare, update the parameters, after a case without a plan try the LP
+  relaxation first, solve from the previous plan, read the row);
 - ``sweep``: ``optimizer.sweep.run_sweep`` in this process (chunks of 4 cases, a
   fresh Rerunner per chunk).
 

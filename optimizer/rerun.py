@@ -15,7 +15,17 @@ prices, leases, grid MW, budgets, rates, limits. It
    depend on them into HiGHS (``changeCoeff`` and friends, no rebuild);
 4. hands the previous plan's retrofit starts to HiGHS as a starting solution
    (``Highs.setSolution``, the integer columns only: HiGHS completes the rest by
-   solving the LP with them fixed), so that the search starts from a good plan.
+   solving the LP with them fixed), so that the search starts from a good plan;
+5. after a case without a plan, first solves the next case's LP relaxation (every
+   integer column made continuous, on a copy of the HiGHS model): when even that has
+   no solution, no plan exists and the case is reported infeasible, with the status
+   and reason a cold solve gives, without the MIP's presolve, cuts and probing.
+   Infeasible cases tend to come in runs along a sweep (every hashprice below a
+   threshold), so the check is paid where it is likely to pay off; otherwise the
+   MIP is solved as before, so the answer never depends on the check.
+
+HiGHS options of a rerun: ``optimizer.solve.HIGHS_DEFAULTS``, then
+``RERUN_HIGHS_DEFAULTS``, then ``SolveOptions.highs_options``.
 
 When the structure differs (another set of sites, periods, facilities or regions, a
 change to a field that shapes sets, bounds or which constraints exist, such as
@@ -47,7 +57,7 @@ from pyomo.environ import Block, Param, Reals
 
 from instances import Instance
 from models import ModelData, build_model, prepare
-from optimizer.highs_direct import RunReport, run_report
+from optimizer.highs_direct import RunReport, run_report, status_name
 from optimizer.solve import HIGHS_DEFAULTS, Result, SolveOptions, fill_tables, fix_starts, outcome
 
 # ModelData fields (dicts of numbers) held in mutable parameters. Their key sets are
@@ -76,6 +86,14 @@ MUTABLE_FIELDS = (
     "upfront_fee",
     "advance_rate",
 )
+
+#: HiGHS options of every rerun, on top of ``optimizer.solve.HIGHS_DEFAULTS``
+#: (``SolveOptions.highs_options`` overrides both). ``mip_allow_restart`` off: with
+#: the previous plan as a start, restarting the root after presolve fixes some columns
+#: repeats the root's cut loop for little gain; on the default instance's hashprice
+#: sweep it cut HiGHS's CPU time by about a fifth, with the same NPVs and schedules
+#: (benchmarks/README-rerun.md).
+RERUN_HIGHS_DEFAULTS: dict[str, Any] = {"mip_allow_restart": False}
 
 # nothing moves but parameter values and variable fixings: tell the persistent
 # interface not to look for new constraints, variables or expressions
@@ -147,6 +165,50 @@ def parametrize(data: ModelData, fields=MUTABLE_FIELDS) -> tuple[Block, ModelDat
     return holder, out
 
 
+def relaxation_infeasible(highs, options: SolveOptions) -> RunReport | None:
+    """An infeasible run's report when the LP relaxation of the model ``highs`` holds
+    (every integer column continuous) has no solution, else None.
+
+    The relaxation's feasible set contains every plan of the MIP, so "LP infeasible"
+    proves "MIP infeasible"; any other outcome (feasible, unbounded, "infeasible or
+    unbounded", a time limit) proves nothing and gives None. Solved on a copy: the
+    MIP model in ``highs`` and its options are left as they are.
+    """
+    import highspy
+
+    lp = highs.getLp()
+    lp.integrality_ = []
+    relaxed = highspy.Highs()
+    relaxed.setOptionValue("output_flag", False)
+    # the thread count of the MIP's handle: HiGHS keeps one thread pool per process
+    relaxed.setOptionValue("threads", _option(highs, "threads"))
+    for key, value in {**HIGHS_DEFAULTS, **options.highs_options}.items():
+        relaxed.setOptionValue(key, value)
+    if options.time_limit is not None:
+        relaxed.setOptionValue("time_limit", float(options.time_limit))
+    relaxed.passModel(lp)
+    relaxed.run()
+    if status_name(relaxed) != "kInfeasible":
+        return None
+    log = "LP relaxation infeasible: no plan satisfies every constraint\n"
+    if options.log:
+        sys.stderr.write(log)
+    return RunReport(
+        model_status="kInfeasible", has_solution=False, objective=None, bound=None, log=log,
+        rows=int(highs.getNumRow()), columns=int(highs.getNumCol()), nonzeros=int(highs.getNumNz()),
+    )
+
+
+def _option(highs, name: str) -> Any:
+    """The value of a HiGHS option (highspy returns it alone or with a status)."""
+    value = highs.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value
+
+
+def _no_values() -> None:
+    """Nothing to load: the run found no plan."""
+
+
 def persistent_report(solver, res) -> RunReport:
     """What a run of the persistent interface ended with, as ``optimizer.solve`` reads it."""
     has_solution = res.incumbent_objective is not None
@@ -164,7 +226,8 @@ class Rerunner:
     plain numbers, and the first time a field changes it rebuilds once with that
     field (and those before it) in parameters; from then on a change of it is an
     update. Fewer parameters make both the build and each update cheaper.
-    ``stats`` counts ``builds`` and ``updates``.
+    ``stats`` counts ``builds``, ``updates`` and ``relaxed`` (cases found infeasible
+    by their LP relaxation alone).
     """
 
     def __init__(self, options: SolveOptions | None = None, warm_start: bool = True, mutable=None):
@@ -176,7 +239,7 @@ class Rerunner:
         if unknown:
             raise ValueError(f"not a mutable field: {', '.join(sorted(unknown))} (see MUTABLE_FIELDS)")
         self.mutable: set[str] = set(mutable or ())
-        self.stats = {"builds": 0, "updates": 0}
+        self.stats = {"builds": 0, "updates": 0, "relaxed": 0}
         self.last_step: str | None = None  # what the last solve took: "build", "update" or "same"
         self._params_ok = True
         self._reset()
@@ -188,6 +251,7 @@ class Rerunner:
         self._holder = None
         self._plain: ModelData | None = None
         self._starts: dict | None = None  # the last plan's start values
+        self._last_had_plan = True  # whether the last solve on this model found a plan
         self._fresh = True
 
     # ---- building and updating ---------------------------------------------------
@@ -268,14 +332,15 @@ class Rerunner:
         timings["build" if self.last_step == "build" else "update"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         try:
-            res = self._run(model, options)
+            report, load_values = self._run(model, options)
         except Exception:
             self._reset()  # the persistent state may be half-updated: start afresh
             raise
         timings["solve"] = time.perf_counter() - t1
-        return self._result(instance, model, res, timings, tables)
+        return self._result(instance, model, report, load_values, timings, tables)
 
-    def _run(self, model, options: SolveOptions):
+    def _run(self, model, options: SolveOptions) -> tuple[RunReport, Any]:
+        """Run HiGHS on the kept model: its report and the function loading its values."""
         solver = self._solver
         kwargs = dict(
             time_limit=options.time_limit,
@@ -283,18 +348,25 @@ class Rerunner:
             threads=options.threads,
             load_solutions=False,
             raise_exception_on_nonoptimal_result=False,
-            solver_options={**HIGHS_DEFAULTS, **options.highs_options},
+            solver_options={**HIGHS_DEFAULTS, **RERUN_HIGHS_DEFAULTS, **options.highs_options},
             tee=[sys.stderr] if options.log else [],
         )
         if self._fresh:  # first solve: the interface builds its HiGHS model
             self._fresh = False
-            return solver.solve(model, **kwargs)
+            res = solver.solve(model, **kwargs)
+            return persistent_report(solver, res), res.solution_loader.load_vars
         # push the changed parameters ourselves, then give the start and
         # solve with the interface's own checks off (they would clear the start)
         solver.update_parameters()
+        if not self._last_had_plan:
+            report = relaxation_infeasible(solver._solver_model, options)
+            if report is not None:
+                self.stats["relaxed"] += 1
+                return report, _no_values
         if self.warm_start and self._starts:
             self._set_start(solver, model)
-        return solver.solve(model, auto_updates=_NO_AUTO_UPDATES, **kwargs)
+        res = solver.solve(model, auto_updates=_NO_AUTO_UPDATES, **kwargs)
+        return persistent_report(solver, res), res.solution_loader.load_vars
 
     def _set_start(self, solver, model) -> None:
         col = solver._pyomo_var_to_solver_var_map
@@ -309,9 +381,9 @@ class Rerunner:
         if idx:
             solver._solver_model.setSolution(len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=np.double))
 
-    def _result(self, instance: Instance, model, res, timings: dict, tables: bool) -> Result:
-        report = persistent_report(self._solver, res)
-        result = outcome(instance, model, report, res.solution_loader.load_vars, self.options, timings)
+    def _result(self, instance: Instance, model, report: RunReport, load_values, timings: dict, tables: bool) -> Result:
+        result = outcome(instance, model, report, load_values, self.options, timings)
+        self._last_had_plan = result.has_plan
         if not result.has_plan:
             return result
         self._starts = {k: round(v.value or 0.0) for k, v in model.start.items()}

@@ -13,7 +13,7 @@ import pytest
 
 from instances import apply_overrides, instance_from_dict
 from optimizer import SolveOptions, solve
-from optimizer.rerun import MUTABLE_FIELDS, Rerunner, changed_fields
+from optimizer.rerun import MUTABLE_FIELDS, Rerunner, changed_fields, relaxation_infeasible
 from optimizer.sweep import schedule_short
 from models import prepare
 
@@ -100,7 +100,34 @@ def test_declared_parameters_build_once(cold_results):
     runner = Rerunner(TIGHT, mutable=moving)
     for overrides, cold, data in zip(SEQUENCE[:8], cold_results, datas):
         check_same(runner.solve(variant(overrides), tables=False, data=data), cold)
-    assert runner.stats == {"builds": 1, "updates": 7}
+    assert runner.stats == {"builds": 1, "updates": 7, "relaxed": 0}
+
+
+def test_infeasible_run_is_found_by_the_relaxation():
+    """After a case without a plan, a case whose LP relaxation is infeasible is
+    reported as a cold solve reports it, without the MIP; a feasible case after it
+    is solved as usual."""
+    sequence = [
+        [],
+        [("finance.min_cash_usd", 1e9)],  # the MIP's presolve proves it infeasible
+        [("finance.min_cash_usd", 2e9)],  # after an infeasible case: the LP relaxation
+        [("finance.min_cash_usd", 2e6)],  # feasible again: relaxation, then the MIP
+        [("finance.min_cash_usd", 3e6)],
+    ]
+    runner = Rerunner(TIGHT, mutable="all")
+    for overrides in sequence:
+        cold = solve(variant(overrides), TIGHT)
+        result = runner.solve(variant(overrides), tables=False)
+        check_same(result, cold)
+        assert result.reason == cold.reason
+    assert runner.stats["relaxed"] == 1
+    assert runner.stats["updates"] == len(sequence) - 1
+
+
+def test_relaxation_proves_nothing_for_a_feasible_model():
+    runner = Rerunner(TIGHT, mutable="all")
+    runner.solve(variant([]), tables=False)
+    assert relaxation_infeasible(runner._solver._solver_model, TIGHT) is None
 
 
 def test_tables_match_a_cold_solve(cold_results):
