@@ -216,6 +216,9 @@ main.add_command(compare_cmd)
 from cli.breakeven_cmd import breakeven_cmd
 main.add_command(breakeven_cmd)
 
+from cli.why_cmd import why_cmd
+main.add_command(why_cmd)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -56,6 +56,8 @@ class SolveOptions:
     threads: HiGHS threads (None: HiGHS decides)
     fixed_starts: {(site, period label): blocks}; when given, the retrofit schedule is
         fixed to it (every other start is 0) and only operations and financing are chosen
+    min_blocks: {site: blocks}; the plan starts at least that many blocks at the site
+        over the horizon (``optimizer.site_value`` asks what one more hall would cost)
     log: stream the HiGHS log to standard error
     progress: after a second, show a live line (elapsed, best plan, bound, gap) on
         standard error when it is a terminal (``optimizer.progress``)
@@ -65,6 +67,7 @@ class SolveOptions:
     mip_gap: float = DEFAULT_MIP_GAP
     threads: int | None = None
     fixed_starts: dict[tuple[str, str], int] | None = None
+    min_blocks: dict[str, int] | None = None
     log: bool = False
     highs_options: dict[str, Any] = field(default_factory=dict)
     # marginal values of the plan (optimizer.sensitivity): True / False, or None for
@@ -157,6 +160,18 @@ def fix_starts(model, schedule: dict[tuple[str, str], int]) -> None:
         model.start[key].fix(blocks)
 
 
+def require_blocks(model, min_blocks: dict[str, int]) -> None:
+    """``started[s, last period] >= blocks``: at least that many blocks at site s.
+
+    Raises ValueError for a site that cannot take that many blocks.
+    """
+    last = model.T_list[-1]
+    for site, blocks in min_blocks.items():
+        if site not in model.SA_set or blocks > model.started[site, last].ub:
+            raise ValueError(f"site {site} cannot hold {blocks} blocks")
+        model.started[site, last].setlb(blocks)
+
+
 def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
     """Build the model, solve it with HiGHS, extract the tables."""
     options = options or SolveOptions()
@@ -170,6 +185,8 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
     timings["build"] = time.perf_counter() - t0
     if options.fixed_starts is not None:
         fix_starts(model, options.fixed_starts)
+    if options.min_blocks:
+        require_blocks(model, options.min_blocks)
 
     solver = new_highs()
     highs_options = {**HIGHS_DEFAULTS, **options.highs_options}
