@@ -34,6 +34,9 @@ def print_site_values(result, table, mip_gap: float, console: Console | None = N
     """The plan's NPV, one row per site, then the notes and how to read the values."""
     c = console or Console()
     c.print(f"[bold]why[/bold]  {result.instance.name}: NPV {money(result.objective_usd)} ({result.status.value})", highlight=False)
+    if table.empty:
+        c.print("no site can host AI halls: every site keeps its power for mining", highlight=False)
+        return
     t = Table(title="Sites that can host AI halls (mine/yr, AI/yr, capex: per grid MW)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for col in ("site", "halls", "first", "mine/yr", "AI/yr", "capex", "payback", "halls worth", "+1 hall"):
         t.add_column(col, justify="left" if col in ("site", "first") else "right", no_wrap=True)

@@ -42,3 +42,14 @@ def test_why_unknown_site_is_one_line_and_exit_2():
     res = invoke("why", WHY, "--site", "C")
     assert res.exit_code == 2
     assert res.output == "error: --site C: not a site that can host AI halls (those are: A, B)\n"
+
+
+def test_why_without_retrofittable_sites(tmp_path: Path):
+    raw = json.loads(WHY.read_text())
+    for site in raw["sites"]:
+        site["ai"]["eligible"] = False
+    path = tmp_path / "no_ai.json"
+    path.write_text(json.dumps(raw))
+    res = invoke("why", path)
+    assert res.exit_code == 0, res.output
+    assert "no site can host AI halls" in res.stdout
