@@ -38,14 +38,13 @@ def print_site_values(result, table, mip_gap: float, console: Console | None = N
         c.print("no site can host AI halls: every site keeps its power for mining", highlight=False)
         return
     t = Table(title="Sites that can host AI halls (mine/yr, AI/yr, capex: per grid MW)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for col in ("site", "halls", "first", "mine/yr", "AI/yr", "capex", "payback", "halls worth", "+1 hall"):
-        t.add_column(col, justify="left" if col in ("site", "first") else "right", no_wrap=True)
+    for col in ("site", "halls", "mine/yr", "AI/yr", "capex", "payback", "halls worth", "+1 hall"):
+        t.add_column(col, justify="left" if col == "site" else "right", no_wrap=True)
     notes = []
     for r in table.itertuples():
         t.add_row(
             r.site,
             str(r.blocks),
-            r.first_start if isinstance(r.first_start, str) else "-",
             money(r.mining_usd_per_grid_mw_year),
             money(r.ai_usd_per_grid_mw_year),
             money(r.capex_usd_per_grid_mw),
