@@ -28,6 +28,15 @@ def fail_input(message: str) -> None:
     sys.exit(EXIT_INPUT)
 
 
+def check_out_dir(out_dir: str | None, force: bool) -> None:
+    """Before a solve: an ``--out`` folder that cannot take a run exits 2 with one line."""
+    if out_dir:
+        try:
+            check_target(out_dir, force)
+        except OutputError as exc:
+            fail_input(str(exc))
+
+
 def parse_set(values: tuple[str, ...]) -> list[tuple[str, object]]:
     """``PATH=VALUE`` pairs; VALUE is JSON (a bare word is taken as a string)."""
     out = []
@@ -95,11 +104,7 @@ def main() -> None:
 def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, force, log, starts_file, quiet=False, method="ef", value_of_information=False, prices_file=None) -> None:
     """Solve INSTANCE (default: the embedded Bitdeer-like portfolio) and report the plan."""
     inst = load(instance, price_sets(instance, prices_file) + parse_set(sets))
-    if out_dir:
-        try:
-            check_target(out_dir, force)
-        except OutputError as exc:
-            fail_input(str(exc))
+    check_out_dir(out_dir, force)
     if starts_file:
         from cli.starts import solve_with_starts
 

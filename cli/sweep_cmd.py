@@ -19,7 +19,7 @@ from rich.table import Table
 from cli.report import money
 from instances import InputError, default_instance_dict, read_json
 from optimizer import DEFAULT_MIP_GAP, SolveOptions
-from optimizer.output import OutputError, check_target, dumps, write_csv, write_run
+from optimizer.output import OutputError, dumps, write_csv, write_run
 from optimizer.sweep import grid, parse_vary, run_sweep, check_paths
 
 EXIT_INPUT = 2
@@ -131,11 +131,9 @@ def sweep_cmd(instance, varies, jobs, scheduler, out_dir, force, sets, prices_fi
     except InputError as exc:
         _fail(f"--vary: {exc}")
     fixed = fixed_overrides(raw, prices_file, sets)
-    if out_dir:
-        try:
-            check_target(out_dir, force)
-        except OutputError as exc:
-            _fail(str(exc))
+    from cli.main import check_out_dir
+
+    check_out_dir(out_dir, force)
     options = SolveOptions(mip_gap=mip_gap, time_limit=time_limit)
     bar = None if quiet else _progress(len(cases))
     try:

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from cli.report import money
 from optimizer import DEFAULT_MIP_GAP, SolveOptions, solve
-from optimizer.output import OutputError, check_target, dumps, write_csv, write_run
+from optimizer.output import OutputError, dumps, write_csv, write_run
 
 EXIT_INPUT = 2
 
@@ -79,7 +79,7 @@ def print_site_values(result, table, mip_gap: float, console: Console | None = N
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 def why_cmd(instance, sites, sets, mip_gap, time_limit, out_dir, force, as_json) -> None:
     """Why each site gets the AI halls it gets: unit economics and value to the plan."""
-    from cli.main import fail_input, load, parse_set
+    from cli.main import check_out_dir, fail_input, load, parse_set
     from optimizer.site_value import retrofit_sites, site_values
 
     inst = load(instance, parse_set(sets))
@@ -87,11 +87,7 @@ def why_cmd(instance, sites, sets, mip_gap, time_limit, out_dir, force, as_json)
     for s in sites:
         if s not in known:
             fail_input(f"--site {s}: not a site that can host AI halls (those are: {', '.join(known) or 'none'})")
-    if out_dir:
-        try:
-            check_target(out_dir, force)
-        except OutputError as exc:
-            fail_input(str(exc))
+    check_out_dir(out_dir, force)
     options = SolveOptions(mip_gap=mip_gap, time_limit=time_limit)
     result = solve(inst, options)
     if not result.has_plan:
