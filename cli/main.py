@@ -101,7 +101,9 @@ def main() -> None:
 @click.option("--starts", "starts_file", type=click.Path(dir_okay=False), help="Fix the retrofit schedule (CSV site,start,blocks or JSON) and compare with the optimum.")
 @click.option("--method", type=click.Choice(["ef", "ph"]), default="ef", show_default=True, help="ef: extensive form (one MIP); ph: progressive hedging over MPI (mpiexec -n K allocate solve ... --method ph; docs/uncertainty.md).")
 @click.option("--value-of-information", "value_of_information", is_flag=True, help="Also report EVPI and VSS in USD (solves each scenario alone and the mean scenario).")
-def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, force, log, starts_file, quiet=False, method="ef", value_of_information=False, prices_file=None) -> None:
+@click.option("--verify", is_flag=True, help="Also re-solve the MIP with presolve off from the plan and compare objective and bound (docs/reliability.md).")
+@click.option("--no-check", "no_check", is_flag=True, help="Skip the check of HiGHS's answer (the LP at the plan's schedule, presolve off).")
+def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, force, log, starts_file, quiet=False, method="ef", value_of_information=False, prices_file=None, verify=False, no_check=False) -> None:
     """Solve INSTANCE (default: the embedded Bitdeer-like portfolio) and report the plan."""
     inst = load(instance, price_sets(instance, prices_file) + parse_set(sets))
     check_out_dir(out_dir, force)
@@ -117,7 +119,7 @@ def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, fo
         if result is None:
             return
     else:
-        result = solve(inst, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log, progress=show_progress))
+        result = solve(inst, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log, progress=show_progress, check=not no_check, verify=verify))
     voi = None
     if value_of_information and result.has_plan:
         from optimizer.value_of_information import value_of_information as compute_voi

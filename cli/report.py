@@ -19,6 +19,8 @@ def result_json(result: Result, explanation: Explanation | None = None) -> dict:
         out["explanation"] = explanation_json(explanation)
     out["timings"] = result.timing_figures()
     out["solve_seconds"] = round(result.solve_seconds, 4)
+    if result.verification is not None:
+        out["verification"] = result.verification.to_json(with_seconds=True)
     out["retrofits"] = []
     if result.retrofits is not None:
         out["retrofits"] = [
@@ -84,6 +86,9 @@ def print_report(result: Result, console: Console | None = None) -> None:
     c.print(f"[bold]allocate[/bold]  {inst.name}: {len(inst.sites)} sites, {len(inst.periods)} periods of {inst.period_months} months from {inst.period_labels[0]}"
             + (f", {len(inst.scenarios)} scenarios" if inst.is_stochastic else ""))
     c.print(f"status     [bold]{result.status.value}[/bold] ({result.reason})")
+    v = result.verification
+    if v is not None and v.status != "verified" and result.has_plan:
+        c.print(f"check      {v.status}: {v.reason}")
     for w in result.warnings + inst.warnings:
         c.print(f"[yellow]warning[/yellow]    {w}")
     if not result.has_plan:

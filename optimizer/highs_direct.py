@@ -461,8 +461,25 @@ class DirectHighs:
 
     def load_vars(self) -> None:
         """Write the solution into the model's variables."""
-        for v, x in zip(self.columns, self.column_values().tolist()):
+        self.load_values(self.column_values())
+
+    def load_values(self, values: np.ndarray) -> None:
+        """Write given column values (in ``self.columns`` order) into the model's variables."""
+        for v, x in zip(self.columns, np.asarray(values, dtype=float).tolist()):
             v.set_value(x, skip_validation=True)
+
+    @property
+    def highs(self):
+        """The ``highspy.Highs`` holding the model (None before ``load``)."""
+        return self._solver_model
+
+    def cost(self) -> np.ndarray:
+        """The objective's column costs, in ``self.columns`` order (model units)."""
+        return np.asarray(self._solver_model.getLp().col_cost_, dtype=float)
+
+    def offset(self) -> float:
+        """The objective's constant term (model units)."""
+        return float(self._solver_model.getLp().offset_)
 
     def row_duals(self) -> dict:
         """{constraint: dual} of an LP solution (HiGHS's sign convention)."""

@@ -26,6 +26,7 @@ from optimizer.progress import LiveProgress
 from optimizer.interrupt import interruptible
 from optimizer.numerics import range_issues
 from optimizer.status import Status, classify
+from optimizer.verify import CORRECTED, DISAGREE, Verification, check_answer, skipped
 
 DEFAULT_MIP_GAP = 1e-4
 AUTO_SENSITIVITY_ROWS = 10_000  # above this, sensitivities only when asked for
@@ -61,6 +62,11 @@ class SolveOptions:
     log: stream the HiGHS log to standard error
     progress: after a second, show a live line (elapsed, best plan, bound, gap) on
         standard error when it is a terminal (``optimizer.progress``)
+    check: after the MIP, solve the LP at the plan's retrofit schedule with presolve
+        off and keep its plan if it is better beyond the gap tolerance
+        (``optimizer.verify``; on by default)
+    verify: also re-solve the MIP with presolve off from the plan and compare
+        objective and bound (``--verify``)
     """
 
     time_limit: float | None = None
@@ -74,6 +80,8 @@ class SolveOptions:
     # "when the model is small enough" (the extra LP costs minutes on large scenario sets)
     sensitivities: bool | None = None
     progress: bool = False
+    check: bool = True
+    verify: bool = False
 
 
 @dataclass
@@ -98,6 +106,7 @@ class Result:
     plan: dict | None = None
     model: Any = None
     sensitivities: pd.DataFrame | None = None  # optimizer.sensitivity: kind, name, period, value_usd
+    verification: Verification | None = None  # optimizer.verify: was HiGHS's answer checked
 
     @property
     def has_plan(self) -> bool:
@@ -121,6 +130,7 @@ class Result:
             "scenarios": self.instance.scenario_names,
             "warnings": self.warnings + self.instance.warnings,
             "model_size": self.model_size,
+            "verification": self.verification.to_json(with_seconds=False) if self.verification else None,
         }
 
     def timing_figures(self) -> dict[str, float]:
@@ -215,7 +225,9 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
     timings["solve"] = time.perf_counter() - t1
     result = outcome(instance, model, report, solver.load_vars, options, timings, interrupted=interrupt.requested)
     if not result.has_plan:
+        result.verification = skipped(f"no plan to check ({result.status.value})")
         return result
+    _check(result, solver, report, options, highs_options)
     t2 = time.perf_counter()
     fill_tables(result)
     timings["extract"] = time.perf_counter() - t2
@@ -226,6 +238,41 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
             f"sensitivities skipped: the model has more than {AUTO_SENSITIVITY_ROWS:,} rows (ask for them with SolveOptions(sensitivities=True))"
         )
     return result
+
+
+def _check(result: Result, solver: DirectHighs, report: RunReport, options: SolveOptions, highs_options: dict) -> None:
+    """Check HiGHS's answer (``optimizer.verify``); keep a better plan if one is found.
+
+    A corrected plan is loaded into the model, its objective replaces HiGHS's, the
+    bound is raised to it if it was below, and a warning line says so.
+    """
+    if not (options.check or options.verify):
+        result.verification = skipped("checks turned off")
+        return
+    t = time.perf_counter()
+    values = solver.column_values()
+    check = check_answer(
+        solver.highs,
+        values,
+        report.objective,
+        MONEY_SCALE,
+        options.mip_gap,
+        deep=options.verify,
+        time_limit=options.time_limit,
+        options={k: v for k, v in highs_options.items() if k in ("random_seed", "threads")},
+    )
+    result.verification = check
+    result.timings["verify"] = time.perf_counter() - t
+    if check.status == CORRECTED and check.values is not None:
+        solver.load_values(check.values)
+        objective = float(check.values @ solver.cost() + solver.offset()) * MONEY_SCALE
+        result.objective_usd = objective
+        if result.bound_usd is not None and result.bound_usd < objective:
+            result.bound_usd = objective
+        result.mip_gap = _relative_gap(result.objective_usd, result.bound_usd)
+        result.warnings.append("answer corrected: " + check.reason)
+    elif check.status == DISAGREE:
+        result.warnings.append("answer not confirmed: " + check.reason)
 
 
 def _add_sensitivities(result: Result, options: SolveOptions) -> None:
