@@ -41,7 +41,7 @@ def print_baselines(data: dict, console: Console | None = None) -> None:
     c = console or Console()
     t = Table(title="Baselines: the optimum against simple rules (expected NPV)", title_justify="left",
               box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for col in ("plan", "NPV", "gap", "gap %", "peak debt", "low cash", "blocks"):
+    for col in ("plan", "NPV", "gap", "gap %", "peak debt", "low cash", "halls"):
         t.add_column(col, justify="left" if col == "plan" else "right", no_wrap=True)
     opt = data["optimum_usd"]
     t.add_row("optimum", money(opt), "-" if opt is None else money(0.0), "-" if opt is None else "0.0%",

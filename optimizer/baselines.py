@@ -81,9 +81,9 @@ Schedule = dict[tuple[str, str], int]
 LABELS = {
     "keep_mining": "keep mining",
     "convert_early": "convert early",
-    "greedy_payback": "greedy by payback",
+    "greedy_payback": "greedy payback",
     "user_plan": "your plan",
-    "mean_scenario_plan": "plan for the mean scenario",
+    "mean_scenario_plan": "mean-scenario plan",
 }
 
 
