@@ -72,7 +72,6 @@ from instances import Instance
 from models import build_model, money_lines, prepare
 from optimizer.evaluator import evaluate
 from optimizer.solve import HIGHS_DEFAULTS, Result, SolveOptions, fix_starts, new_highs, solve
-from optimizer.status import classify
 
 DEFAULT_PAYBACK_YEARS = 6.0
 
@@ -157,8 +156,9 @@ class FixedFeasibility:
             options={**HIGHS_DEFAULTS, **self.options.highs_options},
         )
         self.solves += 1
-        status, _ = classify(report.model_status, report.has_solution)
-        return status.has_plan
+        # a primal-feasible point is a plan (what optimizer.status calls optimal or
+        # feasible); an unbounded LP would not be one, but fixed starts bound every cash flow
+        return report.has_solution and report.model_status != "kUnbounded"
 
 
 def earliest_schedule(instance: Instance, ranked: list[str], has_plan: Callable[[Schedule], bool]) -> Schedule:

@@ -28,15 +28,13 @@ below 0 (margins are positive, so mining and leasing everything is the best case
 
 from __future__ import annotations
 
-import copy
 import json
-import time
 from pathlib import Path
 
 import pytest
 
 from instances import instance_from_dict, load_instance
-from optimizer import SolveOptions, solve
+from optimizer import SolveOptions
 from optimizer.baselines import (
     FixedFeasibility,
     baselines,
