@@ -178,7 +178,8 @@ def write_result(result, out_dir: str, force: bool = False, explanation=None, ba
         from optimizer.charts import draw_charts, tables_from_result
         from optimizer.workbook import write_workbook
 
-        writers["plan.xlsx"] = lambda p: write_workbook(result, p, baselines=baselines)
+        extra = {"baselines": baselines} if baselines is not None else {}  # solve --baselines: one more sheet
+        writers["plan.xlsx"] = lambda p: write_workbook(result, p, **extra)
         writers["charts"] = lambda p: draw_charts(tables_from_result(result), p)  # charts/*.png
     writers["instance.json"] = lambda p: p.write_text(dumps(result.instance.raw))
     return write_run(out_dir, writers, force=force)
