@@ -103,7 +103,8 @@ def main() -> None:
 @click.option("--value-of-information", "value_of_information", is_flag=True, help="Also report EVPI and VSS in USD (solves each scenario alone and the mean scenario).")
 @click.option("--verify", is_flag=True, help="Also re-solve the MIP with presolve off from the plan and compare objective and bound (docs/reliability.md).")
 @click.option("--no-check", "no_check", is_flag=True, help="Skip the check of HiGHS's answer (the LP at the plan's schedule, presolve off).")
-def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, force, log, starts_file, quiet=False, method="ef", value_of_information=False, prices_file=None, verify=False, no_check=False) -> None:
+@click.option("--baselines", "with_baselines", is_flag=True, help="Also price simple rules (keep mining, convert early, greedy by payback) against the plan (allocate baselines).")
+def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, force, log, starts_file, quiet=False, method="ef", value_of_information=False, prices_file=None, verify=False, no_check=False, with_baselines=False) -> None:
     """Solve INSTANCE (default: the embedded Bitdeer-like portfolio) and report the plan."""
     inst = load(instance, price_sets(instance, prices_file) + parse_set(sets))
     check_out_dir(out_dir, force)
@@ -125,18 +126,27 @@ def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, fo
         from optimizer.value_of_information import value_of_information as compute_voi
 
         voi = compute_voi(inst, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads), stochastic=result if method == "ef" else None)
+    base = None
+    if with_baselines and result.has_plan and method == "ef":
+        from optimizer.baselines import baselines
+
+        base = baselines(inst, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads), optimum=result).to_json()
     # no plan exists: solve again with elastic limits and say what would have to give
     explanation = explain_infeasibility(inst, time_limit=time_limit) if result.status is Status.INFEASIBLE else None
     if out_dir:
         try:
-            write_result(result, out_dir, force=force, explanation=explanation)
+            write_result(result, out_dir, force=force, explanation=explanation, baselines=base)
         except OutputError as exc:
             fail_input(str(exc))
     if as_json:
-        click.echo(dumps(dict(report.result_json(result, explanation), **({"value_of_information": voi.to_json()} if voi else {}))), nl=False)
+        click.echo(dumps(dict(report.result_json(result, explanation), **({"value_of_information": voi.to_json()} if voi else {}), **({"baselines": base} if base else {}))), nl=False)
     else:
         report.print_report(result, Console(soft_wrap=False))
         report.print_value_of_information(voi, Console(soft_wrap=False))
+        if base:
+            from cli.baselines_cmd import print_baselines
+
+            print_baselines(base, Console(soft_wrap=False))
         report.print_explanation(explanation, Console(soft_wrap=False))
     if not result.has_plan:
         if not as_json:
@@ -144,13 +154,15 @@ def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, fo
         sys.exit(result.status.exit_code)
 
 
-def write_result(result, out_dir: str, force: bool = False, explanation=None) -> Path:
+def write_result(result, out_dir: str, force: bool = False, explanation=None, baselines: dict | None = None) -> Path:
     """The run folder: allocation.csv, retrofits.csv, finance.csv, debt.csv, summary.json, plan.json,
     plan.xlsx (``optimizer.workbook``) and charts/*.png (``optimizer.charts``). Every file but
     timings.json holds the same bytes in two runs of one instance."""
     summary = result.summary()
     if explanation is not None:
         summary["explanation"] = report.explanation_json(explanation)
+    if baselines is not None:  # allocate solve --baselines (optimizer.baselines)
+        summary["baselines"] = baselines
     writers = {"summary.json": lambda p: p.write_text(dumps(summary)), "timings.json": lambda p: p.write_text(dumps(result.timing_figures()))}
     if result.has_plan:
         writers.update(
@@ -168,7 +180,8 @@ def write_result(result, out_dir: str, force: bool = False, explanation=None) ->
         from optimizer.charts import draw_charts, tables_from_result
         from optimizer.workbook import write_workbook
 
-        writers["plan.xlsx"] = lambda p: write_workbook(result, p)
+        extra = {"baselines": baselines} if baselines is not None else {}  # solve --baselines: one more sheet
+        writers["plan.xlsx"] = lambda p: write_workbook(result, p, **extra)
         writers["charts"] = lambda p: draw_charts(tables_from_result(result), p)  # charts/*.png
     writers["instance.json"] = lambda p: p.write_text(dumps(result.instance.raw))
     return write_run(out_dir, writers, force=force)
@@ -225,6 +238,9 @@ main.add_command(breakeven_cmd)
 
 from cli.why_cmd import why_cmd
 main.add_command(why_cmd)
+
+from cli.baselines_cmd import baselines_cmd
+main.add_command(baselines_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover

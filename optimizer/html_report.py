@@ -154,6 +154,7 @@ def render_report(tables: dict, charts: dict[str, bytes] | None = None) -> str:
     rows = [[html.escape(sec), html.escape(item), _fmt(value, kind)] for sec, item, value, kind in figures
             if sec in ("run", "plan")]
     parts.append(_table(["section", "figure", "value"], rows, [False, False, True]))
+    parts += _baselines_section(s.get("baselines"))
     over = [(item, value) for sec, item, value, _k in figures if sec == "override"]
     if over:
         parts.append("<h2>Overrides of this run</h2>")
@@ -173,6 +174,32 @@ def render_report(tables: dict, charts: dict[str, bytes] | None = None) -> str:
     parts.append("<footer>Written by <code>allocate report</code> from the run folder's CSV and JSON files; money in USD."
                  "</footer></main></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _baselines_section(baselines: dict | None) -> list[str]:
+    """``solve --baselines``: the optimum beside each rule's plan (``optimizer.baselines``)."""
+    if not baselines:
+        return []
+    from optimizer.baselines import table_rows
+
+    rows = table_rows(baselines)
+    stochastic = any(r["scenario"] for r in rows)
+    headers = (["scenario"] if stochastic else []) + ["plan", "NPV (USD)", "gap (USD)", "gap", "peak debt (USD)",
+                                                      "lowest cash (USD)", "blocks", "note"]
+    body = []
+    for r in rows:
+        cells = [html.escape(str(r["plan"]))] + [
+            "-" if r[k] is None else f"${r[k]:,.0f}" for k in ("npv_usd", "gap_usd")
+        ] + ["-" if r["gap_pct"] is None else f"{r['gap_pct']:.1f}%"] + [
+            "-" if r[k] is None else f"${r[k]:,.0f}" for k in ("peak_debt_usd", "lowest_cash_usd")
+        ] + ["" if r["blocks"] is None else str(r["blocks"]),
+             html.escape(str(r["note"])) if not r["feasible"] or r["plan"] == "optimum" else ""]
+        body.append(([html.escape(r["scenario"])] if stochastic else []) + cells)
+    numeric = ([False] if stochastic else []) + [False, True, True, True, True, True, True, False]
+    return ["<h2>Baselines: the optimum against simple rules</h2>",
+            "<p class='note'>Each rule's retrofit schedule priced with everything else optimized "
+            "(docs/baselines.md); gap = optimum minus the rule's NPV.</p>",
+            _table(headers, body, numeric)]
 
 
 def _plan_tables(tables: dict) -> list[str]:

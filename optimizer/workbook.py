@@ -387,11 +387,14 @@ def _display(value, kind: str) -> str:
     return str(value)
 
 
-def write_workbook(result, path: str | Path) -> Path:
-    """Write ``plan.xlsx`` for a solved :class:`Result` (a run without a plan gets Summary and Inputs)."""
+def write_workbook(result, path: str | Path, baselines: dict | None = None) -> Path:
+    """Write ``plan.xlsx`` for a solved :class:`Result` (a run without a plan gets Summary and Inputs);
+    ``baselines`` (``optimizer.baselines.Baselines.to_json``) adds a Baselines sheet."""
     tables = tables_from_result(result)
     book = _Book()
     _summary_sheet(book, tables)
+    if baselines is not None:
+        _baselines_sheet(book, baselines)
     if result.has_plan:
         ws = book.sheet("Retrofits", fit_width=True)
         book.put(ws, _flat(result.retrofits), row=1, col=1, name="Retrofits")
@@ -427,6 +430,21 @@ def write_workbook(result, path: str | Path) -> Path:
         ("Input_site_params", "site_params", bounded(_flat(inst.site_params), "instance.json")),
     ])
     return _save_atomic(book, Path(path))
+
+
+def _baselines_sheet(book: _Book, baselines: dict) -> None:
+    """``Baselines``: the optimum and each rule's plan (``optimizer.baselines.table_rows``)."""
+    from optimizer.baselines import TABLE_COLUMNS, table_rows
+
+    ws = book.sheet("Baselines", fit_width=True)
+    df = pd.DataFrame(table_rows(baselines), columns=TABLE_COLUMNS)
+    if not (df["scenario"] != "").any():
+        df = df.drop(columns="scenario")
+    for c in ("npv_usd", "gap_usd", "gap_pct", "peak_debt_usd", "lowest_cash_usd"):
+        df[c] = pd.to_numeric(df[c]).astype(float)  # None (no plan) -> an empty cell
+    df["gap_pct"] = df["gap_pct"] / 100.0  # shown as a percentage
+    book.put(ws, df, row=1, col=1, name="Baselines", formats={"gap_pct": PERCENT, "blocks": INTEGER})
+    ws.freeze_panes = "A2"
 
 
 def _save_atomic(book: _Book, path: Path) -> Path:
