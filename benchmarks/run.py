@@ -12,7 +12,7 @@ subprocess runs the pipeline stage by stage, timing each one:
 - import: ``pyomo.environ`` + the project packages (interpreter start excluded);
 - load: ``instances.instance_from_dict`` on the generated dict;
 - build: ``models.prepare`` + ``models.build_model``;
-- hand-off: ``optimizer.highs_direct.DirectHighs.load`` (pyomo's standard-form
+- hand-off: ``optimizer.backend.highs_direct.DirectHighs.load`` (pyomo's standard-form
   compiler + ``highspy.passModel``: what ``optimizer.solve`` pays before HiGHS runs);
 - solve: ``DirectHighs.run`` (HiGHS's ``run()`` plus reading its status and info);
 - extraction: loading the values into the pyomo variables + ``optimizer``'s tables;
@@ -130,9 +130,9 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
         import optimizer  # noqa: F401
         from cli.main import write_result
         from optimizer.solve import Result, _relative_gap, fill_tables, new_highs
-        from optimizer.status import classify
+        from optimizer.backend.status import classify
 
-        # what the hand-off imports on first use (optimizer.highs_direct): counted
+        # what the hand-off imports on first use (optimizer.backend.highs_direct): counted
         # as import, as the persistent interface's imports were
         import highspy  # noqa: F401
         import scipy.sparse  # noqa: F401

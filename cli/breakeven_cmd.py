@@ -2,7 +2,7 @@
 
 Finds, by bisection on solves, the value of PATH at which NAME's first retrofit start
 changes (appears, disappears or moves), and shows the bracket and the plans at both
-ends (``optimizer.breakeven``). A PATH holding a series is scaled: the values are
+ends (``optimizer.analyses.breakeven``). A PATH holding a series is scaled: the values are
 factors on the whole series (1 = as in the instance).
 
 Exit codes: 0 a change was bracketed, 1 the first start is the same at both ends,
@@ -20,8 +20,8 @@ from rich.table import Table
 from cli.report import money
 from instances import InputError
 from optimizer import SolveOptions
-from optimizer.breakeven import DEFAULT_GAP, breakeven
-from optimizer.output import dumps
+from optimizer.analyses.breakeven import DEFAULT_GAP, breakeven
+from optimizer.runs.output import dumps
 
 EXIT_INPUT = 2
 

@@ -65,7 +65,7 @@ def evaluation_json(ev) -> dict:
 
 
 def _write(ev, out_dir: str, force: bool) -> None:
-    from optimizer.output import OutputError, dumps, write_csv, write_run
+    from optimizer.runs.output import OutputError, dumps, write_csv, write_run
 
     writers = {
         "summary.json": lambda p: p.write_text(dumps(evaluation_json(ev))),
@@ -107,7 +107,7 @@ def evaluate_cmd(instance, plan, as_json, out_dir, force, sets=()) -> None:
     if out_dir:
         _write(ev, out_dir, force)
     if as_json:
-        from optimizer.output import dumps
+        from optimizer.runs.output import dumps
 
         click.echo(dumps(evaluation_json(ev)), nl=False)
     else:

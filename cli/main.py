@@ -15,9 +15,9 @@ from rich.console import Console
 from cli import report
 from instances import InputError, Instance, default_instance_dict, load_default, load_instance
 from optimizer import DEFAULT_MIP_GAP, SolveOptions, Status, solve
-from optimizer.explain import explain_infeasibility
-from optimizer.numerics import range_issues
-from optimizer.output import OutputError, check_target, dumps, write_csv, write_run
+from optimizer.analyses.explain import explain_infeasibility
+from optimizer.backend.numerics import range_issues
+from optimizer.runs.output import OutputError, check_target, dumps, write_csv, write_run
 
 EXIT_INPUT = 2
 
@@ -106,7 +106,7 @@ def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, fo
     inst = load(instance, price_sets(instance, prices_file) + parse_set(sets))
     check_out_dir(out_dir, force)
     if starts_file:
-        from cli.starts import solve_with_starts
+        from optimizer.analyses.starts import solve_with_starts
 
         solve_with_starts(inst, starts_file, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log), out_dir, as_json, force)
     show_progress = not quiet and not log and sys.stderr.isatty()
@@ -120,7 +120,7 @@ def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, fo
         result = solve(inst, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log, progress=show_progress))
     voi = None
     if value_of_information and result.has_plan:
-        from optimizer.value_of_information import value_of_information as compute_voi
+        from optimizer.analyses.value_of_information import value_of_information as compute_voi
 
         voi = compute_voi(inst, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads), stochastic=result if method == "ef" else None)
     # no plan exists: solve again with elastic limits and say what would have to give
@@ -144,7 +144,7 @@ def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, fo
 
 def write_result(result, out_dir: str, force: bool = False, explanation=None) -> Path:
     """The run folder: allocation.csv, retrofits.csv, finance.csv, debt.csv, summary.json, plan.json,
-    plan.xlsx (``optimizer.workbook``) and charts/*.png (``optimizer.charts``). Every file but
+    plan.xlsx (``optimizer.reports.workbook``) and charts/*.png (``optimizer.reports.charts``). Every file but
     timings.json holds the same bytes in two runs of one instance."""
     summary = result.summary()
     if explanation is not None:
@@ -163,8 +163,8 @@ def write_result(result, out_dir: str, force: bool = False, explanation=None) ->
         )
         if getattr(result, "sensitivities", None) is not None:
             writers["sensitivities.csv"] = lambda p: write_csv(result.sensitivities.set_index("kind"), p)
-        from optimizer.charts import draw_charts, tables_from_result
-        from optimizer.workbook import write_workbook
+        from optimizer.reports.charts import draw_charts, tables_from_result
+        from optimizer.reports.workbook import write_workbook
 
         writers["plan.xlsx"] = lambda p: write_workbook(result, p)
         writers["charts"] = lambda p: draw_charts(tables_from_result(result), p)  # charts/*.png

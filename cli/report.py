@@ -7,8 +7,8 @@ from rich.console import Console
 from rich.table import Table
 
 from optimizer import Result
-from optimizer.explain import Explanation
-from optimizer.formatting import money
+from optimizer.analyses.explain import Explanation
+from optimizer.reports.formatting import money
 
 
 def result_json(result: Result, explanation: Explanation | None = None) -> dict:
@@ -255,10 +255,10 @@ def print_npv_distribution(result: Result, console: Console | None = None) -> No
 
 
 def print_value_of_information(voi, console: Console | None = None) -> None:
-    """EVPI and VSS (``--value-of-information``; ``optimizer.value_of_information``)."""
+    """EVPI and VSS (``--value-of-information``; ``optimizer.analyses.value_of_information``)."""
     if voi is None:
         return
-    from optimizer.value_of_information import format_lines
+    from optimizer.analyses.value_of_information import format_lines
 
     c = console or Console()
     c.print("[bold]Value of information[/bold]")

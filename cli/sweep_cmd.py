@@ -1,6 +1,6 @@
 """``allocate sweep INSTANCE --vary PATH=START:STOP:STEP [--vary PATH=v1,v2,...]``.
 
-Solves INSTANCE for every combination of the values (``optimizer.sweep``), shows one
+Solves INSTANCE for every combination of the values (``optimizer.analyses.sweep``), shows one
 row per case and writes them to ``sweep.csv`` in ``--out``. A case that fails (bad
 input, no plan, solver failure) is a row with its reason.
 
@@ -19,8 +19,8 @@ from rich.table import Table
 from cli.report import money
 from instances import InputError, default_instance_dict, read_json
 from optimizer import DEFAULT_MIP_GAP, SolveOptions
-from optimizer.output import OutputError, dumps, write_csv, write_run
-from optimizer.sweep import grid, parse_vary, run_sweep, check_paths
+from optimizer.runs.output import OutputError, dumps, write_csv, write_run
+from optimizer.analyses.sweep import grid, parse_vary, run_sweep, check_paths
 
 EXIT_INPUT = 2
 

@@ -139,7 +139,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "cvar_alpha": Field("number", required=True, rule=Rule(lambda v: 0 <= v < 1, ">= 0 and < 1")),
         "weight": Field("number", required=True, rule=FRACTION),
     },
-    # read by `allocate scenarios` (optimizer/scenario_gen.py; defaults from shared/data/public-facts.md)
+    # read by `allocate scenarios` (instances/scenario_gen.py; defaults from shared/data/public-facts.md)
     "scenario_model": {
         "btc_price_usd": Field("number", unit="USD per BTC", default=65_000.0, rule=GT0, doc="bitcoin price at the horizon start"),
         "btc_growth_annual": Field("number", unit="fraction per year", default=0.20, rule=RATE, doc="expected price growth g: E[price] = P0 (1+g)^years"),

@@ -4,6 +4,6 @@
 """
 
 from optimizer.solve import DEFAULT_MIP_GAP, Result, SolveOptions, fix_starts, solve
-from optimizer.status import Status
+from optimizer.backend.status import Status
 
 __all__ = ["solve", "SolveOptions", "Result", "Status", "DEFAULT_MIP_GAP", "fix_starts"]

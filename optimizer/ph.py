@@ -4,7 +4,7 @@ extensive form (``allocate solve --method ph``; run under ``mpiexec -n K``).
 The extensive form (EF, ``optimizer.solve``) builds every scenario into one MIP. PH
 instead gives each MPI rank its own scenarios: the scenario creator builds, for one
 scenario, the ordinary model of ``models.build_model`` on a one-scenario instance
-(``optimizer.value_of_information.restrict_to_scenario``) and marks its first-stage
+(``optimizer.analyses.value_of_information.restrict_to_scenario``) and marks its first-stage
 variables as nonanticipative: the retrofit ``start[s,t]`` (and, with ``risk``, the
 CVaR level ``var_level``, so that the Rockafellar-Uryasev objective decomposes by
 scenario). PH then drives the scenarios' starts to agreement with prices ``W`` and a
@@ -41,8 +41,8 @@ import numpy as np
 from instances import Instance
 from models import MONEY_SCALE, build_model, prepare
 from optimizer.solve import Result, _relative_gap, fill_tables
-from optimizer.status import Status
-from optimizer.value_of_information import restrict_to_scenario
+from optimizer.backend.status import Status
+from optimizer.analyses.value_of_information import restrict_to_scenario
 
 SOLVER = "appsi_highs"
 # decisions copied from the scenario subproblems into the whole-instance model

@@ -57,7 +57,7 @@ from pyomo.environ import Block, Param, Reals
 
 from instances import Instance
 from models import ModelData, build_model, prepare
-from optimizer.highs_direct import RunReport, run_report, status_name
+from optimizer.backend.highs_direct import RunReport, run_report, status_name
 from optimizer.solve import HIGHS_DEFAULTS, Result, SolveOptions, fill_tables, fix_starts, outcome
 
 # ModelData fields (dicts of numbers) held in mutable parameters. Their key sets are

@@ -37,7 +37,7 @@ from __future__ import annotations
 import pandas as pd
 
 from models import MONEY_SCALE
-from optimizer.highs_direct import DirectHighs
+from optimizer.backend.highs_direct import DirectHighs
 
 ALL = "all"
 COLUMNS = ["kind", "name", "period", "value_usd", "per", "binding"]

@@ -1,6 +1,6 @@
 """Solve an instance with HiGHS and hand back a :class:`Result`.
 
-The Pyomo model goes to HiGHS as matrices (``optimizer.highs_direct``: faster and
+The Pyomo model goes to HiGHS as matrices (``optimizer.backend.highs_direct``: faster and
 lighter than pyomo's persistent interface, which only reruns need).
 
     from instances import load_instance
@@ -21,11 +21,11 @@ import pandas as pd
 from instances import Instance
 from models import MONEY_SCALE, build_model, prepare
 from optimizer import results as R
-from optimizer.highs_direct import DirectHighs, RunReport
-from optimizer.progress import LiveProgress
-from optimizer.interrupt import interruptible
-from optimizer.numerics import range_issues
-from optimizer.status import Status, classify
+from optimizer.backend.highs_direct import DirectHighs, RunReport
+from optimizer.backend.progress import LiveProgress
+from optimizer.backend.interrupt import interruptible
+from optimizer.backend.numerics import range_issues
+from optimizer.backend.status import Status, classify
 
 DEFAULT_MIP_GAP = 1e-4
 AUTO_SENSITIVITY_ROWS = 10_000  # above this, sensitivities only when asked for
@@ -57,10 +57,10 @@ class SolveOptions:
     fixed_starts: {(site, period label): blocks}; when given, the retrofit schedule is
         fixed to it (every other start is 0) and only operations and financing are chosen
     min_blocks: {site: blocks}; the plan starts at least that many blocks at the site
-        over the horizon (``optimizer.site_value`` asks what one more hall would cost)
+        over the horizon (``optimizer.analyses.site_value`` asks what one more hall would cost)
     log: stream the HiGHS log to standard error
     progress: after a second, show a live line (elapsed, best plan, bound, gap) on
-        standard error when it is a terminal (``optimizer.progress``)
+        standard error when it is a terminal (``optimizer.backend.progress``)
     """
 
     time_limit: float | None = None
@@ -135,7 +135,7 @@ def _relative_gap(objective: float | None, bound: float | None) -> float | None:
 
 
 def new_highs() -> DirectHighs:
-    """A fresh HiGHS handle for one solve (``optimizer.highs_direct``).
+    """A fresh HiGHS handle for one solve (``optimizer.backend.highs_direct``).
 
     Every solve here gets its handle through this function, so it is the one place
     to wrap to observe a solve's ``highspy.Highs`` (``handle._solver_model``, set
@@ -178,7 +178,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     out_of_range = range_issues(instance)
-    if out_of_range:  # HiGHS would answer wrongly or crash (optimizer/numerics.py)
+    if out_of_range:  # HiGHS would answer wrongly or crash (optimizer/backend/numerics.py)
         return Result(instance=instance, status=Status.ERROR, reason=str(out_of_range[0]), timings=timings)
     data = prepare(instance)
     model = build_model(data)
@@ -196,7 +196,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
     if progress is not None:
         tee.append(progress)
     try:
-        # Ctrl-C stops HiGHS and keeps its incumbent (optimizer/interrupt.py)
+        # Ctrl-C stops HiGHS and keeps its incumbent (optimizer/backend/interrupt.py)
         with interruptible(lambda: solver._solver_model) as interrupt:
             report = solver.solve(
                 model,

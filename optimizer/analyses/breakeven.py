@@ -36,7 +36,7 @@ from instances import InputError, Issue, instance_from_dict
 from instances.overrides import NAMED_LISTS, apply_overrides, set_path
 from instances.prices import field_kind
 from optimizer.solve import SolveOptions
-from optimizer.status import Status
+from optimizer.backend.status import Status
 
 DEFAULT_GAP = 1e-6
 MAX_PROBES = 60
@@ -146,7 +146,7 @@ class _Solver:
         return int(x) if self.integer else x
 
     def __call__(self, x: float) -> Probe:
-        from optimizer.sweep import schedule_short
+        from optimizer.analyses.sweep import schedule_short
 
         try:
             raw = apply_overrides(self.raw, self.fixed + [(self.path, self.value_override(x))])

@@ -28,7 +28,7 @@ from pyomo.environ import ConstraintList, NonNegativeReals, Objective, Var, mini
 
 from instances import Instance
 from models import MONEY_SCALE, build_model, prepare
-from optimizer.formatting import money
+from optimizer.reports.formatting import money
 
 # model component -> (evaluator family, unit of the slack: "USD" in model money or "MW")
 ELASTIC = {

@@ -41,10 +41,10 @@ from pyomo.environ import Constraint, NonNegativeReals, Objective, Var, minimize
 
 from instances import Instance
 from models import MONEY_SCALE, build_model
-from optimizer.highs_direct import status_name
-from optimizer.interrupt import interruptible
-from optimizer.numerics import range_issues
-from optimizer.formatting import money
+from optimizer.backend.highs_direct import status_name
+from optimizer.backend.interrupt import interruptible
+from optimizer.backend.numerics import range_issues
+from optimizer.reports.formatting import money
 
 GAP_PENALTY = 10.0  # per USD of cash below zero, against 1 for every other relaxation
 MIN_REPORTED_USD = 1.0  # slacks below one dollar are solver noise

@@ -3,7 +3,7 @@
 The schedule (``instances.schedule``) is fixed and only operations and financing are
 optimized; the free optimum is solved too, and the report shows both NPVs and the
 value the schedule leaves on the table. A schedule that cannot be carried out gets
-the first period that breaks and the constraint (``optimizer.diagnose``).
+the first period that breaks and the constraint (``optimizer.analyses.diagnose``).
 Exit codes: 0 the schedule has a plan, 1 it has none, 2 bad input.
 """
 
@@ -18,7 +18,7 @@ from rich.console import Console
 from instances import InputError, Instance
 from instances.schedule import read_schedule
 from optimizer import SolveOptions, solve
-from optimizer.diagnose import first_violation, structural_violation
+from optimizer.analyses.diagnose import first_violation, structural_violation
 
 EXIT_INPUT = 2
 
@@ -67,7 +67,7 @@ def solve_with_starts(inst: Instance, starts_file: str, options: SolveOptions, o
     """The ``solve --starts`` command body (prints, writes, exits)."""
     from cli import report
     from cli.main import fail_input, write_result
-    from optimizer.output import OutputError, dumps
+    from optimizer.runs.output import OutputError, dumps
 
     try:
         schedule = read_schedule(starts_file, inst)

@@ -39,7 +39,7 @@ import pandas as pd
 from instances import InputError, instance_from_dict
 from instances.overrides import apply_overrides, set_path
 from optimizer.solve import SolveOptions
-from optimizer.status import Status
+from optimizer.backend.status import Status
 
 INPUT_ERROR = "input_error"
 MIN_CHUNK = 4  # cases per chunk at least (a build is paid once per chunk)
@@ -326,7 +326,7 @@ def _run_processes(chunks: list[Chunk], results: list, jobs: int, tick) -> None:
     # stack once (and never solved): a child forked from this process could inherit
     # HiGHS's thread pool without its threads
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["optimizer.sweep", "optimizer.rerun"])
+    context.set_forkserver_preload(["optimizer.analyses.sweep", "optimizer.rerun"])
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = {pool.submit(run_chunk, chunk): i for i, chunk in enumerate(chunks)}
         for future in as_completed(futures):

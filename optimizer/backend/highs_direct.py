@@ -25,7 +25,7 @@ takes the same path and gives the same plan as through it:
 returns a :class:`RunReport`; ``load_vars`` writes the column values into the
 model's variables; ``row_duals`` / ``row_slacks`` map an LP's row results to the
 constraints. ``_solver_model`` is the ``highspy.Highs`` object (None until the model
-is passed): Ctrl-C handling (``optimizer.interrupt``) cancels it, and callers may
+is passed): Ctrl-C handling (``optimizer.backend.interrupt``) cancels it, and callers may
 subscribe HiGHS callbacks to it.
 """
 

@@ -5,7 +5,7 @@ callback; HiGHS then aborts with ``kSolveError`` and the best plan found so far 
 lost. :func:`interruptible` installs, for the duration of a solve, a SIGINT handler
 that asks HiGHS to stop at its next interrupt check (``Highs.cancelSolve``, which the
 pyomo interface wires to the simplex, IPM and MIP interrupt callbacks): HiGHS ends
-with ``kInterrupt`` and keeps its incumbent, which :func:`optimizer.status.classify`
+with ``kInterrupt`` and keeps its incumbent, which :func:`optimizer.backend.status.classify`
 reports as ``feasible`` (reason "interrupted ...") or ``no_solution``.
 
 A Ctrl-C that arrives before HiGHS exists (while pyomo translates the model) raises

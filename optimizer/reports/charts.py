@@ -1,6 +1,6 @@
 """Charts of a plan (PNG, matplotlib's Agg canvas), drawn from a run folder's tables.
 
-    from optimizer.charts import load_tables, draw_charts
+    from optimizer.reports.charts import load_tables, draw_charts
     draw_charts(load_tables("runs/base"), "runs/base/charts")
 
 ``draw_charts`` works from the tables as ``solve --out`` writes them (CSV), so a

@@ -1,12 +1,12 @@
 """One self-contained HTML report of a run folder (``allocate report RUN_DIR``).
 
-    from optimizer.html_report import write_report
+    from optimizer.reports.html import write_report
     write_report("runs/base", "runs/base/report.html")
 
 Everything is inside the file: CSS inline, charts as base64 PNG (``data:`` URIs), no
 script, no font, image or style sheet fetched from anywhere, so it can be mailed or
 archived as is. It shows the summary (status, NPV, key figures, overrides,
-warnings), the four charts of ``optimizer.charts`` and the main tables (retrofit
+warnings), the four charts of ``optimizer.reports.charts`` and the main tables (retrofit
 schedule, average MW per year, finance per period, debt facilities, NPV by scenario).
 """
 
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.charts import CHARTS, expected, has_plan, load_tables, period_labels, render_charts
-from optimizer.workbook import allocation_pivot, key_figures
-from optimizer.formatting import money
+from optimizer.reports.charts import CHARTS, expected, has_plan, load_tables, period_labels, render_charts
+from optimizer.reports.workbook import allocation_pivot, key_figures
+from optimizer.reports.formatting import money
 
 CSS = """
 :root { --ink:#1f2933; --muted:#616e7c; --line:#d9e2ec; --head:#eef4fb; --accent:#0072b2; }
@@ -229,7 +229,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
 
 
 def write_html(tables: dict, path: str | Path) -> Path:
-    """Write the report of ``tables`` (see ``optimizer.charts.load_tables``) to ``path``."""
+    """Write the report of ``tables`` (see ``optimizer.reports.charts.load_tables``) to ``path``."""
     path = Path(path)
     text = render_report(tables)
     path.parent.mkdir(parents=True, exist_ok=True)

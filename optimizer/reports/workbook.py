@@ -1,6 +1,6 @@
 """The plan as an Excel workbook a finance team can hand around (``plan.xlsx``).
 
-    from optimizer.workbook import write_workbook
+    from optimizer.reports.workbook import write_workbook
     write_workbook(result, "plan.xlsx")
 
 Sheets, each table an Excel table (autofilter, banded rows), header rows frozen:
@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer.charts import expected, label_date, period_labels, tables_from_result, yearly_mw
+from optimizer.reports.charts import expected, label_date, period_labels, tables_from_result, yearly_mw
 
 MONEY = '"$"#,##0;[Red]-"$"#,##0'
 PRICE = '"$"#,##0.00;[Red]-"$"#,##0.00'
@@ -67,7 +67,7 @@ TABLE_STYLE = "TableStyleLight9"
 def key_figures(tables: dict) -> list[tuple[str, str, object, str]]:
     """(section, item, value, kind) rows of the Summary: kind is usd, pct, mw, int, s or text.
 
-    Works from the run tables (``optimizer.charts.load_tables`` or
+    Works from the run tables (``optimizer.reports.charts.load_tables`` or
     ``tables_from_result``); the HTML report shows the same rows.
     """
     s = tables["summary"]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from cli.main import main
 from instances import InputError, instance_from_dict
-from optimizer.scenario_gen import DEFAULTS, generate_scenarios, hashprice, k_medoids, reduce_paths, simulate
+from instances.scenario_gen import DEFAULTS, generate_scenarios, hashprice, k_medoids, reduce_paths, simulate
 
 
 def base_instance(periods=8, months=3, start="2026-10", **model) -> dict:

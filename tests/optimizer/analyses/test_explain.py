@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from cli.main import main
 from instances import instance_from_dict
 from optimizer import Status, solve
-from optimizer.explain import explain_infeasibility
+from optimizer.analyses.explain import explain_infeasibility
 
 E = (50 * 1e6 / 20 / 1000 * 365 / 12 * 3 - 2190 * 40) * 10  # USD per quarter, derived above
 PERIODS = ["2026-01", "2026-04", "2026-07", "2026-10"]

@@ -1,4 +1,4 @@
-"""Why this site (optimizer/site_value.py) on tests/data/tiny/why.json, numbers by hand.
+"""Why this site (optimizer/analyses/site_value.py) on tests/data/tiny/why.json, numbers by hand.
 
 why.json: one quarter (2,190 h, 91.25 days), discount 0, hashprice 50, two sites A and B
 of 10 grid MW at 40 USD/MWh, each able to host one 10 IT MW hall (pue 1, capex 100,000
@@ -31,9 +31,9 @@ import pytest
 
 from instances import instance_from_dict, load_instance
 from optimizer import SolveOptions, solve
-from optimizer.site_value import site_values, unit_economics
+from optimizer.analyses.site_value import site_values, unit_economics
 
-WHY = Path(__file__).parent.parent / "data" / "tiny" / "why.json"
+WHY = Path(__file__).parents[2] / "data" / "tiny" / "why.json"
 EXACT = SolveOptions(mip_gap=1e-9)
 
 

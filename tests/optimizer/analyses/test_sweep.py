@@ -1,4 +1,4 @@
-"""Sweeps (optimizer/sweep.py): the grid, the rows, and the same rows however run.
+"""Sweeps (optimizer/analyses/sweep.py): the grid, the rows, and the same rows however run.
 
 Rows are checked against cold solves of the same overrides (a fresh model each) and,
 for a mining-only site, against the NPV worked out by hand.
@@ -10,7 +10,7 @@ import pytest
 
 from instances import apply_overrides, instance_from_dict
 from optimizer import SolveOptions, solve
-from optimizer.sweep import Case, Vary, chunk_cases, frange, grid, parse_vary, run_sweep, schedule_short
+from optimizer.analyses.sweep import Case, Vary, chunk_cases, frange, grid, parse_vary, run_sweep, schedule_short
 
 TIGHT = SolveOptions(mip_gap=1e-9, sensitivities=False)
 

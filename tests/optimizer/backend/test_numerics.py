@@ -22,7 +22,7 @@ from cli.main import main
 from instances import instance_from_dict
 from optimizer import SolveOptions, Status, solve
 
-sys.path.append(str(Path(__file__).parents[1]))  # tests/, for reliability_cases
+sys.path.append(str(Path(__file__).parents[2]))  # tests/, for reliability_cases
 
 from reliability_cases import scaled_instance, small_instance  # noqa: E402
 

@@ -14,9 +14,9 @@ from PIL import Image
 from cli.main import write_result
 from instances import load_instance
 from optimizer import solve
-from optimizer.charts import CHARTS, chart_mw_by_site, draw_charts, load_tables, tables_from_result, yearly_finance, yearly_mw
+from optimizer.reports.charts import CHARTS, chart_mw_by_site, draw_charts, load_tables, tables_from_result, yearly_finance, yearly_mw
 
-REF = Path(__file__).parent.parent / "data" / "reference"
+REF = Path(__file__).parents[2] / "data" / "reference"
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,9 @@ from openpyxl.utils import range_boundaries
 from cli.main import write_result
 from instances import load_instance
 from optimizer import solve
-from optimizer.workbook import write_workbook
+from optimizer.reports.workbook import write_workbook
 
-REF = Path(__file__).parent.parent / "data" / "reference"
+REF = Path(__file__).parents[2] / "data" / "reference"
 KEYS = {"scenario": str, "site": str, "period": str, "facility": str, "start": str, "online": str}
 
 
@@ -30,7 +30,7 @@ def _run(tmp_path_factory, name: str):
     result = solve(load_instance(REF / name))
     run = tmp_path_factory.mktemp(name.replace(".json", "")) / "run"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("optimizer.charts.draw_charts", lambda tables, folder: [])
+        mp.setattr("optimizer.reports.charts.draw_charts", lambda tables, folder: [])
         write_result(result, str(run))
     return result, run
 
@@ -282,7 +282,7 @@ def test_a_table_longer_than_the_workbook_limit_becomes_a_note(run, tmp_path, mo
     with the limit at 20 rows the allocation table (and the 40-row site_period input)
     become a one-row note naming the CSV, the 10-row finance table stays whole."""
     result, _folder = run
-    monkeypatch.setattr("optimizer.workbook.MAX_TABLE_ROWS", 20)
+    monkeypatch.setattr("optimizer.reports.workbook.MAX_TABLE_ROWS", 20)
     write_workbook(result, tmp_path / "small.xlsx")
     note = read_table(tmp_path / "small.xlsx", "Allocation", "AllocationByPeriod")
     assert list(note.columns) == ["note"]

@@ -18,16 +18,16 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-from optimizer.output import TEST_PAUSE_ENV
+from optimizer.runs.output import TEST_PAUSE_ENV
 
 from run_compare import differences, files
 
-sys.path.append(str(Path(__file__).parents[1]))  # tests/, for reliability_cases
+sys.path.append(str(Path(__file__).parents[2]))  # tests/, for reliability_cases
 
 from reliability_cases import small_instance  # noqa: E402
 
-REFERENCE = Path(__file__).parents[1] / "data" / "reference" / "public_007.json"
-ROOT = Path(__file__).parents[2]
+REFERENCE = Path(__file__).parents[2] / "data" / "reference" / "public_007.json"
+ROOT = Path(__file__).parents[3]
 
 
 def run(*args: str):
