@@ -16,7 +16,7 @@ subprocess runs the pipeline stage by stage, timing each one:
   compiler + ``highspy.passModel``: what ``optimizer.solve`` pays before HiGHS runs);
 - solve: ``DirectHighs.run`` (HiGHS's ``run()`` plus reading its status and info);
 - extraction: loading the values into the pyomo variables + ``optimizer``'s tables;
-- writing: ``cli.main.write_result`` (the CSV/JSON files of ``allocate solve --out``);
+- writing: ``optimizer.runs.folder.write_result`` (the CSV/JSON files of ``allocate solve --out``);
 - memory: peak resident set (VmHWM) after each stage and ``ru_maxrss`` at the end.
 
 The model HiGHS received is written to MPS (``Highs.writeModel`` after the hand-off,
@@ -128,7 +128,7 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
         import instances
         import models
         import optimizer  # noqa: F401
-        from cli.main import write_result
+        from optimizer.runs.folder import write_result
         from optimizer.solve import Result, _relative_gap, fill_tables, new_highs
         from optimizer.backend.status import classify
 

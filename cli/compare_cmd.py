@@ -17,11 +17,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from cli.report import money
+from cli.common import EXIT_INPUT
 from optimizer.runs.compare import RunError, compare_runs
+from optimizer.reports.formatting import money
 from optimizer.runs.output import dumps
 
-EXIT_INPUT = 2
 MW_TOL = 0.05  # MW: smaller changes are not listed
 
 

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import click
 
-EXIT_NO_PLAN = 1
-EXIT_INPUT = 2
+from cli.common import EXIT_INPUT, EXIT_NO_PLAN
 
 
 def _tables(run_dir: str) -> dict:
-    from optimizer.reports.charts import RunFolderError, load_tables
+    from optimizer.runs.folder import RunFolderError, load_tables
 
     try:
         return load_tables(run_dir)

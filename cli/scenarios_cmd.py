@@ -14,11 +14,10 @@ from pathlib import Path
 import click
 import numpy as np
 
+from cli.common import EXIT_INPUT
 from instances import InputError, load_instance
 from instances.load import read_json
 from instances.scenario_gen import generate_scenarios
-
-EXIT_INPUT = 2
 
 
 @click.command("scenarios")

@@ -9,7 +9,6 @@ prose.
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -17,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from instances.calendar import PERIOD_MONTHS_ALLOWED, parse_month
-from instances.errors import Issue
+from instances.errors import Issue, closest
 from instances.series import Horizon, describe, resolve_series, series_values
 
 
@@ -157,12 +156,6 @@ SCHEMAS: dict[str, dict[str, Field]] = {
 
 # a map's value schema: a single field applied to every entry
 MAP_ITEMS = {"series_ge0": Field("series", unit="IT MW", rule=GE0)}
-
-
-def closest(word: str, options) -> str:
-    """`` (did you mean "x"?)`` for the nearest known key, or ``""``."""
-    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
-    return f' (did you mean "{match[0]}"?)' if match else ""
 
 
 def _check_scalar(field: Field, value: Any, path: str, issues: list[Issue]) -> Any:

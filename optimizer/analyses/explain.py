@@ -317,3 +317,21 @@ def _sentence(constraint: str, name: str | None, items: list[Relaxation], bound,
             return f'facility "{name}" still owes {by[4:]}, after its maturity{due}'
         return f'facility "{name}" still owes money after its maturity{due}:{by[3:]}'
     return f"{constraint} relaxed{by}"
+
+
+def explanation_json(explanation: Explanation) -> list[dict]:
+    """Why no plan exists, for ``--json`` and ``summary.json``: one object per relaxed
+    constraint and period, ``{constraint, scenario, period, name, amount_usd, text}``
+    (``name`` is the facility, ``text`` the sentence of its group); an empty list when
+    no relaxation could be computed."""
+    if not explanation.found:
+        return []
+    return [dict(item, text=text) for item, text in zip(explanation.to_json(), _item_texts(explanation))]
+
+
+def _item_texts(explanation: Explanation) -> list[str]:
+    """The sentence that covers each item (items of a group share their sentence)."""
+    keys = list(dict.fromkeys((i.constraint, i.scenario, i.name) for i in explanation.items))
+    lines = explanation.lines()
+    by_key = dict(zip(keys, lines))
+    return [by_key[(i.constraint, i.scenario, i.name)] for i in explanation.items]

@@ -1,6 +1,7 @@
 """Charts of a plan (PNG, matplotlib's Agg canvas), drawn from a run folder's tables.
 
-    from optimizer.reports.charts import load_tables, draw_charts
+    from optimizer.reports.charts import draw_charts
+    from optimizer.runs.folder import load_tables
     draw_charts(load_tables("runs/base"), "runs/base/charts")
 
 ``draw_charts`` works from the tables as ``solve --out`` writes them (CSV), so a
@@ -22,7 +23,6 @@ Charts (file names in ``CHARTS``):
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 import tempfile
@@ -55,39 +55,6 @@ COLORS = {
 }
 
 # --------------------------------------------------------------------------- tables
-
-_KEYS = {"scenario": str, "site": str, "period": str, "facility": str, "start": str, "online": str}
-_CSV = {
-    "allocation": ("allocation.csv", ["scenario", "site", "period"]),
-    "finance": ("finance.csv", ["scenario", "period"]),
-    "debt": ("debt.csv", ["scenario", "facility", "period"]),
-    "scenarios": ("scenarios.csv", ["scenario"]),
-}
-
-
-class RunFolderError(Exception):
-    """The folder is not a run folder written by ``solve --out``."""
-
-
-def load_tables(run_dir: str | Path) -> dict:
-    """The tables of a run folder, indexed as on :class:`Result` (None when absent).
-
-    Keys: summary (dict), instance (raw dict or None), allocation, retrofits,
-    finance, debt, scenarios (DataFrames or None).
-    """
-    folder = Path(run_dir)
-    if not (folder / "summary.json").is_file():
-        raise RunFolderError(f"{folder}: not a run folder (no summary.json); write one with `allocate solve --out {folder}`")
-    tables: dict = {"summary": json.loads((folder / "summary.json").read_text())}
-    raw = folder / "instance.json"
-    tables["instance"] = json.loads(raw.read_text()) if raw.is_file() else None
-    for key, (name, index) in _CSV.items():
-        path = folder / name
-        tables[key] = pd.read_csv(path, index_col=list(range(len(index))), dtype=_KEYS) if path.is_file() else None
-    path = folder / "retrofits.csv"
-    tables["retrofits"] = pd.read_csv(path, dtype=_KEYS) if path.is_file() else None
-    return tables
-
 
 def tables_from_result(result) -> dict:
     """The same tables as :func:`load_tables`, from a solved :class:`Result`."""

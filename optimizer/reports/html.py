@@ -1,6 +1,6 @@
 """One self-contained HTML report of a run folder (``allocate report RUN_DIR``).
 
-    from optimizer.reports.html import write_report
+    from optimizer.runs.folder import write_report
     write_report("runs/base", "runs/base/report.html")
 
 Everything is inside the file: CSS inline, charts as base64 PNG (``data:`` URIs), no
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.reports.charts import CHARTS, expected, has_plan, load_tables, period_labels, render_charts
+from optimizer.reports.charts import CHARTS, expected, has_plan, period_labels, render_charts
 from optimizer.reports.workbook import allocation_pivot, key_figures
 from optimizer.reports.formatting import money
 
@@ -222,14 +222,8 @@ def _plan_tables(tables: dict) -> list[str]:
     return out
 
 
-def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write the report of ``run_dir`` to ``out`` (default ``RUN_DIR/report.html``); the path."""
-    path = Path(out) if out is not None else Path(run_dir) / "report.html"
-    return write_html(load_tables(run_dir), path)
-
-
 def write_html(tables: dict, path: str | Path) -> Path:
-    """Write the report of ``tables`` (see ``optimizer.reports.charts.load_tables``) to ``path``."""
+    """Write the report of ``tables`` (see ``optimizer.runs.folder.load_tables``) to ``path``."""
     path = Path(path)
     text = render_report(tables)
     path.parent.mkdir(parents=True, exist_ok=True)

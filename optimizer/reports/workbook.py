@@ -67,7 +67,7 @@ TABLE_STYLE = "TableStyleLight9"
 def key_figures(tables: dict) -> list[tuple[str, str, object, str]]:
     """(section, item, value, kind) rows of the Summary: kind is usd, pct, mw, int, s or text.
 
-    Works from the run tables (``optimizer.reports.charts.load_tables`` or
+    Works from the run tables (``optimizer.runs.folder.load_tables`` or
     ``tables_from_result``); the HTML report shows the same rows.
     """
     s = tables["summary"]

@@ -22,67 +22,15 @@ comparison reads only those files:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from optimizer.runs.folder import Run, RunError
+
 NAMED = ("sites", "debt", "scenarios")  # lists whose items are addressed by name
 TOL = 1e-6
-
-
-class RunError(Exception):
-    """A folder is not a readable run."""
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RunError(f"{path.parent}: no {path.name} (not a run folder written by allocate solve --out)") from None
-    except (OSError, ValueError) as exc:
-        raise RunError(f"{path}: cannot read: {exc}") from None
-
-
-def _read_csv(path: Path, index: list[str] | None = None, required: bool = True) -> pd.DataFrame | None:
-    if not path.exists():
-        if required:
-            raise RunError(f"{path.parent}: no {path.name} (the run found no plan?)")
-        return None
-    try:
-        frame = pd.read_csv(path, keep_default_na=True)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise RunError(f"{path}: cannot read: {exc}") from None
-    return frame.set_index(index) if index and len(frame.columns) else frame
-
-
-class Run:
-    """The files of one run folder."""
-
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-        if not self.folder.is_dir():
-            raise RunError(f"{self.folder}: not a folder")
-        self.summary = _read_json(self.folder / "summary.json")
-        self.instance = _read_json(self.folder / "instance.json")
-        self.has_plan = (self.folder / "allocation.csv").exists()
-        self.retrofits = _read_csv(self.folder / "retrofits.csv", required=False)
-        self.allocation = _read_csv(self.folder / "allocation.csv", required=False)
-        self.finance = _read_csv(self.folder / "finance.csv", required=False)
-        scen = _read_csv(self.folder / "scenarios.csv", required=False)
-        self.probability = scen.set_index("scenario")["probability"].to_dict() if scen is not None and "probability" in scen else None
-
-    @property
-    def name(self) -> str:
-        return str(self.folder)
-
-    def weights(self, scenarios: pd.Series) -> pd.Series:
-        """Probability of each row's scenario (equal weights when unknown)."""
-        if self.probability:
-            return scenarios.map(self.probability).fillna(0.0)
-        n = max(scenarios.nunique(), 1)
-        return pd.Series(1.0 / n, index=scenarios.index)
 
 
 # ---- inputs -----------------------------------------------------------------------

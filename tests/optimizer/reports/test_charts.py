@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from cli.main import write_result
+from optimizer.runs.folder import write_result
 from instances import load_instance
 from optimizer import solve
-from optimizer.reports.charts import CHARTS, chart_mw_by_site, draw_charts, load_tables, tables_from_result, yearly_finance, yearly_mw
+from optimizer.reports.charts import CHARTS, chart_mw_by_site, draw_charts, tables_from_result, yearly_finance, yearly_mw
+from optimizer.runs.folder import load_tables
 
 REF = Path(__file__).parents[2] / "data" / "reference"
 

@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
-from cli.main import write_result
+from optimizer.runs.folder import write_result
 from instances import load_instance
 from optimizer import solve
 from optimizer.reports.workbook import write_workbook
