@@ -129,7 +129,7 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
         import models
         import optimizer  # noqa: F401
         from optimizer.runs.folder import write_result
-        from optimizer.solve import Result, _relative_gap, fill_tables, new_highs
+        from optimizer.solve import Result, relative_gap, fill_tables, new_highs
         from optimizer.backend.status import classify
 
         # what the hand-off imports on first use (optimizer.backend.highs_direct): counted
@@ -209,7 +209,7 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
         result.objective_usd = report.objective * models.MONEY_SCALE
         bound = report.bound
         result.bound_usd = bound * models.MONEY_SCALE if bound is not None else result.objective_usd
-        result.mip_gap = _relative_gap(result.objective_usd, result.bound_usd)
+        result.mip_gap = relative_gap(result.objective_usd, result.bound_usd)
         result.timings = {"solve": st["solve"]}
         with clock("tables"):
             fill_tables(result)

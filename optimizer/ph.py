@@ -4,7 +4,7 @@ extensive form (``allocate solve --method ph``; run under ``mpiexec -n K``).
 The extensive form (EF, ``optimizer.solve``) builds every scenario into one MIP. PH
 instead gives each MPI rank its own scenarios: the scenario creator builds, for one
 scenario, the ordinary model of ``models.build_model`` on a one-scenario instance
-(``optimizer.analyses.value_of_information.restrict_to_scenario``) and marks its first-stage
+(``instances.scenarios.restrict_to_scenario``) and marks its first-stage
 variables as nonanticipative: the retrofit ``start[s,t]`` (and, with ``risk``, the
 CVaR level ``var_level``, so that the Rockafellar-Uryasev objective decomposes by
 scenario). PH then drives the scenarios' starts to agreement with prices ``W`` and a
@@ -40,9 +40,10 @@ import numpy as np
 
 from instances import Instance
 from models import MONEY_SCALE, build_model, prepare
-from optimizer.solve import Result, _relative_gap, fill_tables
+from optimizer.solve import Result, relative_gap, fill_tables
+from optimizer.backend.options import highs_options
 from optimizer.backend.status import Status
-from optimizer.analyses.value_of_information import restrict_to_scenario
+from instances.scenarios import restrict_to_scenario
 
 SOLVER = "appsi_highs"
 # decisions copied from the scenario subproblems into the whole-instance model
@@ -151,7 +152,7 @@ def _rho_setter(instance: Instance, factor: float):
 
 
 def _solver_options(options: PHOptions) -> dict:
-    opts = {"mip_rel_gap": options.mip_gap, "random_seed": 0, "threads": options.threads or 1, **options.highs_options}
+    opts = highs_options(mip_rel_gap=options.mip_gap, threads=options.threads or 1, **options.highs_options)
     return opts
 
 
@@ -251,7 +252,7 @@ def solve_ph(instance: Instance, options: PHOptions | None = None, comm=None) ->
     check = pyo.value(model.npv) * MONEY_SCALE
     if abs(check - result.objective_usd) > 1e-6 * max(1.0, abs(check)):
         result.warnings.append(f"PH plan re-evaluated at {check:.2f} USD vs {result.objective_usd:.2f} from the subproblems")
-    result.mip_gap = _relative_gap(result.objective_usd, result.bound_usd)
+    result.mip_gap = relative_gap(result.objective_usd, result.bound_usd)
     if result.mip_gap is not None and result.mip_gap <= options.mip_gap:
         result.status, result.reason = Status.OPTIMAL, f"progressive hedging, {iterations} iterations, gap within {options.mip_gap:g}"
     else:

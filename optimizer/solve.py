@@ -20,10 +20,12 @@ import pandas as pd
 
 from instances import Instance
 from models import MONEY_SCALE, build_model, prepare
+from models.variants import fix_starts, require_blocks
 from optimizer import results as R
 from optimizer.backend.highs_direct import DirectHighs, RunReport
 from optimizer.backend.progress import LiveProgress
 from optimizer.backend.interrupt import interruptible
+from optimizer.backend.options import highs_of, highs_options
 from optimizer.backend.numerics import range_issues
 from optimizer.backend.status import Status, classify
 
@@ -40,11 +42,10 @@ NUMERIC_WARNINGS = ("numerical", "ill-condition", "excessive", "|value|", "diver
 #: A fixed seed makes runs repeatable; RINS and RENS off: on the default instance
 #: they cost about 30 % of the LP iterations without finding better plans
 #: (benchmarks/README.md, "Cutting the search").
-HIGHS_DEFAULTS: dict[str, Any] = {
-    "random_seed": 0,
-    "mip_heuristic_run_rins": False,
-    "mip_heuristic_run_rens": False,
-}
+HIGHS_DEFAULTS: dict[str, Any] = highs_options(
+    mip_heuristic_run_rins=False,
+    mip_heuristic_run_rens=False,
+)
 
 
 @dataclass
@@ -128,7 +129,8 @@ class Result:
         return {k: round(v, 4) for k, v in self.timings.items()}
 
 
-def _relative_gap(objective: float | None, bound: float | None) -> float | None:
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """``|bound - objective| / max(|objective|, 1)``: HiGHS's relative MIP gap; None without both."""
     if objective is None or bound is None:
         return None
     return abs(bound - objective) / max(abs(objective), 1e-9 * MONEY_SCALE / MONEY_SCALE, 1.0)
@@ -142,34 +144,6 @@ def new_highs() -> DirectHighs:
     before HiGHS runs), e.g. to subscribe a HiGHS callback.
     """
     return DirectHighs()
-
-
-def fix_starts(model, schedule: dict[tuple[str, str], int]) -> None:
-    """Fix ``start`` to a given schedule (0 wherever the schedule says nothing).
-
-    Raises ValueError naming a start the model cannot take (site not retrofittable,
-    before its earliest start, or more blocks than it holds).
-    """
-    for key, blocks in schedule.items():
-        if blocks and key not in model.start_index:
-            raise ValueError(f"site {key[0]} cannot start a block in {key[1]} (not retrofittable there)")
-    for key in model.start_index:
-        blocks = int(schedule.get(key, 0))
-        if blocks > model.start[key].ub:
-            raise ValueError(f"site {key[0]} holds at most {int(model.start[key].ub)} blocks, got {blocks} in {key[1]}")
-        model.start[key].fix(blocks)
-
-
-def require_blocks(model, min_blocks: dict[str, int]) -> None:
-    """``started[s, last period] >= blocks``: at least that many blocks at site s.
-
-    Raises ValueError for a site that cannot take that many blocks.
-    """
-    last = model.T_list[-1]
-    for site, blocks in min_blocks.items():
-        if site not in model.SA_set or blocks > model.started[site, last].ub:
-            raise ValueError(f"site {site} cannot hold {blocks} blocks")
-        model.started[site, last].setlb(blocks)
 
 
 def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
@@ -197,7 +171,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
         tee.append(progress)
     try:
         # Ctrl-C stops HiGHS and keeps its incumbent (optimizer/backend/interrupt.py)
-        with interruptible(lambda: solver._solver_model) as interrupt:
+        with interruptible(lambda: highs_of(solver)) as interrupt:
             report = solver.solve(
                 model,
                 time_limit=options.time_limit,
@@ -278,7 +252,7 @@ def outcome(
         result.bound_usd = result.objective_usd
     else:
         result.bound_usd = report.bound * MONEY_SCALE if report.bound is not None else None
-    result.mip_gap = _relative_gap(result.objective_usd, result.bound_usd)
+    result.mip_gap = relative_gap(result.objective_usd, result.bound_usd)
     return result
 
 
@@ -297,5 +271,5 @@ def fill_tables(result: Result) -> None:
 
 def _disambiguate(model, options: SolveOptions) -> tuple[Status, str]:
     """HiGHS presolve may only say "infeasible or unbounded": ask again without presolve."""
-    report = DirectHighs().solve(model, time_limit=options.time_limit, options={"presolve": "off", "random_seed": 0})
+    report = DirectHighs().solve(model, time_limit=options.time_limit, options=highs_options(presolve="off"))
     return classify(report.model_status, report.has_solution)

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from instances import InputError, Issue, instance_from_dict
-from instances.overrides import NAMED_LISTS, apply_overrides, set_path
+from instances.load import resolved_series
+from instances.overrides import apply_overrides, get_path, set_path
 from instances.prices import field_kind
 from optimizer.solve import SolveOptions
 from optimizer.backend.status import Status
@@ -88,44 +89,6 @@ class Breakeven:
             "high": dataclasses.asdict(self.high),
             "solves": len(self.probes),
         }
-
-
-def get_path(raw: dict, path: str) -> Any:
-    """The value at a dotted path of an instance dict (named lists by name); None when absent."""
-    node: Any = raw
-    parts = path.split(".")
-    i = 0
-    while i < len(parts):
-        key = parts[i]
-        if not isinstance(node, dict):
-            return None
-        value = node.get(key)
-        if key in NAMED_LISTS and isinstance(value, list) and i + 1 < len(parts):
-            found = [it for it in value if isinstance(it, dict) and it.get("name") == parts[i + 1]]
-            if not found:
-                return None
-            node, i = found[0], i + 2
-            continue
-        node, i = value, i + 1
-    return node
-
-
-def resolved_series(raw: dict, path: str, base_dir: Path | None) -> list[float]:
-    """The series at ``path`` resolved to one value per period."""
-    from instances.load import _horizon
-    from instances.series import resolve_series
-
-    issues: list[Issue] = []
-    horizon, _ = _horizon(raw, base_dir, issues)
-    if horizon is None:
-        raise InputError(issues or [Issue("horizon", "invalid horizon")])
-    value = get_path(raw, path)
-    if value is None:
-        raise InputError(Issue(path, "holds no series in the instance: there is nothing to scale"))
-    out = resolve_series(value, path, horizon, issues)
-    if out is None:
-        raise InputError(issues or [Issue(path, "cannot resolve the series")])
-    return [float(v) for v in out]
 
 
 class _Solver:

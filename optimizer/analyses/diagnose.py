@@ -23,23 +23,13 @@ Constraint names in the answer are the evaluator's families (``optimizer.evaluat
 
 from __future__ import annotations
 
-from pyomo.contrib.solver.common.factory import SolverFactory
-from pyomo.environ import ConstraintList, NonNegativeReals, Objective, Var, minimize
-
 from instances import Instance
-from models import MONEY_SCALE, build_model, prepare
+from models import MONEY_SCALE
+from models.variants import CONSTRAINT_FAMILIES, elastic_model
+from optimizer.backend.options import highs_options, pyomo_highs
 from optimizer.reports.formatting import money
 
-# model component -> (evaluator family, unit of the slack: "USD" in model money or "MW")
-ELASTIC = {
-    "grid_limit": ("grid_limit", "MW"),
-    "capex_budget_limit": ("capex_budget", "USD"),
-    "total_capex_budget_limit": ("total_capex_budget", "USD"),
-    "debt_limit": ("debt_limit", "USD"),
-    "debt_advance_limit": ("advance_rate", "USD"),
-    "cash_floor": ("min_cash", "USD"),
-    "leverage_limit": ("leverage", "USD"),
-}
+ELASTIC = CONSTRAINT_FAMILIES  # the constraints relaxed by elastic_model, with their family and unit
 # at the same period, the first family in this order is named
 PRIORITY = ["start_window", "max_blocks", "grid_limit", "capex_budget", "total_capex_budget", "maturity",
             "debt_limit", "advance_rate", "leverage", "min_cash"]
@@ -83,59 +73,13 @@ def structural_violation(instance: Instance, fixed_starts: dict[tuple[str, str],
     return (labels[i] if i < len(labels) else "", family, detail)
 
 
-def elastic_model(instance: Instance, fixed_starts: dict[tuple[str, str], int], model=None):
-    """The model with the schedule fixed and every :data:`ELASTIC` constraint relaxed.
-
-    Returns ``(model, slacks)`` with ``slacks`` a list of
-    ``(component name, index, slack variable)``.
-    """
-    from optimizer.solve import fix_starts
-
-    m = model if model is not None else build_model(prepare(instance))
-    fix_starts(m, fixed_starts)
-    n = len(m.T_list)
-    entries = []  # (component, index, sense, body, bound, weight)
-    for name in ELASTIC:
-        comp = getattr(m, name, None)
-        if comp is None:
-            continue
-        for idx, con in comp.items():
-            if not con.active:
-                continue
-            t = idx[-1] if isinstance(idx, tuple) and idx and idx[-1] in m.t_index else None
-            weight = 1.0 + (n - (m.t_index[t] if t is not None else n - 1)) / n
-            if con.has_ub():
-                entries.append((name, idx, "ub", con.body, con.upper, weight))
-            if con.has_lb():
-                entries.append((name, idx, "lb", con.body, con.lower, weight))
-            con.deactivate()
-    # maturity: balance has an upper bound of 0 in every matured period
-    for (w, f, t), var in m.balance.items():
-        if var.ub is not None and var.ub == 0:
-            var.setub(None)
-            entries.append(("maturity", (w, f, t), "ub", var, 0.0, 1.0 + (n - m.t_index[t]) / n))
-    m.elastic_slack = Var(range(len(entries)), domain=NonNegativeReals)
-    m.elastic = ConstraintList()
-    slacks = []
-    for k, (name, idx, sense, body, bound, _w) in enumerate(entries):
-        s = m.elastic_slack[k]
-        if sense == "ub":
-            m.elastic.add(body - s <= bound)
-        else:
-            m.elastic.add(body + s >= bound)
-        slacks.append((name, idx, s))
-    m.npv.deactivate()
-    m.elastic_objective = Objective(expr=sum(e[5] * m.elastic_slack[k] for k, e in enumerate(entries)), sense=minimize)
-    return m, slacks
-
-
 def _solve_lp(m) -> bool:
-    solver = SolverFactory("highs")
+    solver = pyomo_highs()
     res = solver.solve(
         m,
         load_solutions=False,
         raise_exception_on_nonoptimal_result=False,
-        solver_options={"random_seed": 0},
+        solver_options=highs_options(),
     )
     if res.incumbent_objective is None:
         return False

@@ -36,13 +36,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.environ import Constraint, NonNegativeReals, Objective, Var, minimize
 
 from instances import Instance
 from models import MONEY_SCALE, build_model
+from models.variants import CONSTRAINT_FAMILIES, fix_starts, relaxed_upper
 from optimizer.backend.highs_direct import status_name
 from optimizer.backend.interrupt import interruptible
+from optimizer.backend.options import highs_of, highs_options, pyomo_highs
 from optimizer.backend.numerics import range_issues
 from optimizer.reports.formatting import money
 
@@ -54,11 +55,8 @@ DEFAULT_TIME_LIMIT = 60.0  # seconds for the relaxed solve when the caller sets 
 # constraint -> (model component, sense): the elastic copies are built generically from
 # the model's own constraint data, so they follow any change to the rules
 RELAXED = {
-    "capex_budget": ("capex_budget_limit", "upper"),
-    "total_capex_budget": ("total_capex_budget_limit", "upper"),
-    "leverage": ("leverage_limit", "upper"),
-    "debt_limit": ("debt_limit", "upper"),
-    "advance_rate": ("debt_advance_limit", "upper"),
+    CONSTRAINT_FAMILIES[component][0]: (component, "upper")
+    for component in ("capex_budget_limit", "total_capex_budget_limit", "leverage_limit", "debt_limit", "debt_advance_limit")
 }
 
 
@@ -127,8 +125,6 @@ def _explain(instance: Instance, time_limit: float | None, fixed_starts: dict | 
     m = build_model(instance)
     d = m.data
     if fixed_starts is not None:
-        from optimizer.solve import fix_starts
-
         fix_starts(m, fixed_starts)
     for obj in list(m.component_objects(Objective, active=True)):
         obj.deactivate()
@@ -157,7 +153,7 @@ def _explain(instance: Instance, time_limit: float | None, fixed_starts: dict | 
         m.add_component(f"x_{name}", var)
         m.add_component(
             f"x_{name}_relaxed",
-            Constraint(keys, rule=lambda m, *k, comp=comp, var=var: _relaxed(comp, var, k)),
+            Constraint(keys, rule=lambda m, *k, comp=comp, var=var: relaxed_upper(comp, var, k)),
         )
         slacks[name] = (var, 1.0)
 
@@ -173,20 +169,20 @@ def _explain(instance: Instance, time_limit: float | None, fixed_starts: dict | 
     m.x_total_slack = Objective(
         expr=sum(penalty * sum(var.values()) for var, penalty in slacks.values()), sense=minimize
     )
-    solver = SolverFactory("highs")
-    with interruptible(lambda: getattr(solver, "_solver_model", None)) as interrupt:
+    solver = pyomo_highs()
+    with interruptible(lambda: highs_of(solver)) as interrupt:
         res = solver.solve(
             m,
             time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
             rel_gap=1e-9,
             load_solutions=False,
             raise_exception_on_nonoptimal_result=False,
-            solver_options={"random_seed": 0},
+            solver_options=highs_options(),
         )
     if interrupt.requested:
         return Explanation(found=False, reason="no explanation: interrupted")
     if res.incumbent_objective is None:
-        status = status_name(solver._solver_model)
+        status = status_name(highs_of(solver))
         return Explanation(found=False, reason=f"no explanation: the relaxed model found no plan either ({status})")
     res.solution_loader.load_vars()
 
@@ -227,17 +223,8 @@ def _explain(instance: Instance, time_limit: float | None, fixed_starts: dict | 
         stochastic=instance.is_stochastic,
         bounds=_bounds(instance, d),
         periods=list(d.T),
-        proven=str(solver._solver_model.getModelStatus()).endswith("kOptimal"),
+        proven=str(highs_of(solver).getModelStatus()).endswith("kOptimal"),
     )
-
-
-def _relaxed(comp, var, key):
-    """``body <= upper + s`` for the constraint data of ``comp`` at ``key``."""
-    key = key[0] if len(key) == 1 else key
-    c = comp[key]
-    if c.has_lb():  # a ranged constraint keeps its lower side
-        return (c.lower, c.body - var[key], c.upper)
-    return c.body - var[key] <= c.upper
 
 
 def _bounds(instance: Instance, d) -> dict:

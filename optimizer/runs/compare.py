@@ -27,9 +27,9 @@ from typing import Any
 
 import pandas as pd
 
+from instances.overrides import NAMED_LISTS as NAMED  # lists whose items are addressed by name
 from optimizer.runs.folder import Run, RunError
 
-NAMED = ("sites", "debt", "scenarios")  # lists whose items are addressed by name
 TOL = 1e-6
 
 

@@ -20,7 +20,7 @@ from instances.prices import price_overrides
 from optimizer import SolveOptions, solve
 from optimizer.analyses.breakeven import breakeven
 from optimizer.runs.compare import retrofit_changes
-from tests.optimizer.test_sweep import base
+from tests.optimizer.analyses.test_sweep import base
 
 TIGHT = SolveOptions(mip_gap=1e-9, sensitivities=False)
 LABELS = ["2026-01", "2026-04", "2026-07", "2026-10"]

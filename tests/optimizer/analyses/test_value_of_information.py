@@ -31,7 +31,8 @@ from click.testing import CliRunner
 from cli.main import main
 from instances import instance_from_dict
 from optimizer import SolveOptions
-from optimizer.analyses.value_of_information import expected_value_instance, restrict_to_scenario, value_of_information
+from instances.scenarios import expected_value_instance, restrict_to_scenario
+from optimizer.analyses.value_of_information import value_of_information
 
 TIGHT = SolveOptions(mip_gap=1e-9)
 
