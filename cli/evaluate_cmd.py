@@ -14,21 +14,12 @@ import click
 from cli.common import fail_input as _fail, parse_set
 from instances import InputError, load_instance
 from optimizer.evaluator import evaluate
+from optimizer.reports.formatting import exact_usd
 from optimizer.runs.folder import evaluation_json, write_evaluation
 from optimizer.runs.output import OutputError, dumps
 
 EXIT_VIOLATIONS = 1
 SHOWN = 20  # violations listed in the text report
-
-
-def _money(usd: float) -> str:
-    a = abs(usd)
-    sign = "-" if usd < 0 else ""
-    if a >= 1e9:
-        return f"{sign}${a / 1e9:,.3f}B"
-    if a >= 1e6:
-        return f"{sign}${a / 1e6:,.3f}M"
-    return f"{sign}${a:,.2f}"
 
 
 def _read_plan(path: str) -> dict:
@@ -80,10 +71,10 @@ def evaluate_cmd(instance, plan, as_json, out_dir, force, sets=()) -> None:
         click.echo(f"{inst.name}: plan {plan}")
         for w in ev.warnings:
             click.echo(f"warning: {w}")
-        click.echo(f"NPV        {_money(ev.objective_usd)}  ({ev.objective_usd:,.2f} USD)")
+        click.echo(f"NPV        {exact_usd(ev.objective_usd)}  ({ev.objective_usd:,.2f} USD)")
         if inst.is_stochastic:
             for w, row in ev.scenario_npv.iterrows():
-                click.echo(f"  {w:<12} p={row.probability:.3f}  {_money(row.npv_usd)}")
+                click.echo(f"  {w:<12} p={row.probability:.3f}  {exact_usd(row.npv_usd)}")
         if ev.feasible:
             click.echo("feasible   yes: every constraint holds")
         else:

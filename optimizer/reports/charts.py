@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimizer.reports.formatting import chart_usd
+
 CHARTS = {
     "mw_by_site": "Grid MW by site",
     "retrofit_schedule": "Retrofit schedule",
@@ -316,7 +318,7 @@ def chart_retrofit_schedule(tables: dict) -> bytes:
             ax.annotate("online after horizon", (end, i), xytext=(-4, 0), textcoords="offset points", ha="right",
                         va="center", fontsize=8,
                         bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.9})
-        ax.annotate(f"capex {_short_usd(row.capex_usd)}", (s, i), xytext=(4, 0), textcoords="offset points", va="center",
+        ax.annotate(f"capex {chart_usd(row.capex_usd)}", (s, i), xytext=(4, 0), textcoords="offset points", va="center",
                     fontsize=8, bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.9})
         labels.append(f"{row.site}: {int(row.blocks)} x {row.it_mw / max(int(row.blocks), 1):,.0f} MW")
     if rows:
@@ -378,7 +380,7 @@ def chart_ebitda_by_segment(tables: dict) -> bytes:
     ax.bar(x + width, -y["overhead_usd"], width, color=COLORS["overhead"], label="overhead (cost)")
     ax.plot(x, y["ebitda_usd"], marker="D", linestyle="none", color=COLORS["total"], markersize=7, label="total EBITDA")
     for xi, v in zip(x, y["ebitda_usd"]):
-        ax.annotate(_short_usd(v), (xi, v), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=8)
+        ax.annotate(chart_usd(v), (xi, v), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=8)
     ax.axhline(0, color="#444", linewidth=0.8)
     ax.set_xticks(x, names)
     ax.set_xlabel("calendar year")
@@ -388,15 +390,6 @@ def chart_ebitda_by_segment(tables: dict) -> bytes:
     ax.legend(fontsize=9, loc="best")
     fig.suptitle(f"EBITDA by segment per year{_subtitle(tables)}", fontsize=12, fontweight="bold")
     return _png(fig)
-
-
-def _short_usd(usd: float) -> str:
-    a = abs(float(usd))
-    if a >= 1e9:
-        return f"${usd / 1e9:,.2f}B"
-    if a >= 1e6:
-        return f"${usd / 1e6:,.1f}M"
-    return f"${usd / 1e3:,.0f}k"
 
 
 _DRAW = {

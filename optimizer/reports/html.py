@@ -22,7 +22,7 @@ import pandas as pd
 
 from optimizer.reports.charts import CHARTS, expected, has_plan, period_labels, render_charts
 from optimizer.reports.workbook import allocation_pivot, key_figures
-from optimizer.reports.formatting import money
+from optimizer.reports.formatting import millions, money
 
 CSS = """
 :root { --ink:#1f2933; --muted:#616e7c; --line:#d9e2ec; --head:#eef4fb; --accent:#0072b2; }
@@ -100,13 +100,6 @@ def _table(headers: list[str], rows: list[list[str]], numeric: list[bool]) -> st
         "<tr>" + "".join(f"<td class='{'n' if n else ''}'>{c}</td>" for c, n in zip(row, numeric)) + "</tr>" for row in rows
     )
     return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
-
-
-def _m(usd) -> str:
-    """USD millions with 2 decimals (table cells)."""
-    if usd is None or pd.isna(usd):
-        return "-"
-    return f"{usd / 1e6:,.2f}"
 
 
 def _cards(tables: dict, figures: list) -> str:
@@ -205,7 +198,7 @@ def _plan_tables(tables: dict) -> list[str]:
     f = expected(tables["finance"], tables).reindex(period_labels(tables))
     out.append(f"<h2>Finance per period{exp}, USD millions</h2>")
     out.append(_table(["period", *(label for _c, label in FINANCE_COLUMNS)],
-                      [[html.escape(t), *(_m(row[c]) for c, _l in FINANCE_COLUMNS)] for t, row in f.iterrows()],
+                      [[html.escape(t), *(millions(row[c]) for c, _l in FINANCE_COLUMNS)] for t, row in f.iterrows()],
                       [False, *([True] * len(FINANCE_COLUMNS))]))
     d = tables.get("debt")
     if d is not None and len(d):
