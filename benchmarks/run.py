@@ -219,9 +219,9 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
         _emit(res, final=False)
         out = Path(tempfile.mkdtemp(prefix="allocate-bench-out-"))
         per_file: dict[str, float] = {}
-        import cli.main as cli_main
+        import optimizer.runs.folder as run_folder
 
-        real_write_run = cli_main.write_run
+        real_write_run = run_folder.write_run
 
         def timed_write_run(out_dir, writers, *a, **k):
             def wrap(name, fn):
@@ -234,10 +234,10 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
                 return run
             return real_write_run(out_dir, {n: wrap(n, f) for n, f in writers.items()}, *a, **k)
 
-        cli_main.write_run = timed_write_run
+        run_folder.write_run = timed_write_run
         with clock("write"):
             write_result(result, str(out / "run"), force=True)
-        cli_main.write_run = real_write_run
+        run_folder.write_run = real_write_run
         res["write_files"] = per_file
         res["written_mb"] = round(sum(p.stat().st_size for p in (out / "run").rglob("*") if p.is_file()) / 2**20, 2)
         shutil.rmtree(out, ignore_errors=True)
