@@ -45,9 +45,12 @@ def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, fo
         solve_with_starts(inst, starts_file, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log), out_dir, as_json, force)
     show_progress = not quiet and not log and sys.stderr.isatty()
     if method == "ph":  # every MPI rank runs this command; rank 0 reports (optimizer/ph.py)
-        from optimizer.ph import cli_solve
+        from optimizer.ph import PHInputError, PHUnavailable, cli_solve
 
-        result = cli_solve(inst, time_limit=time_limit, mip_gap=mip_gap, log=log)
+        try:
+            result = cli_solve(inst, time_limit=time_limit, mip_gap=mip_gap, log=log)
+        except (PHUnavailable, PHInputError) as exc:
+            fail_input(str(exc))
         if result is None:
             return
     else:

@@ -361,23 +361,20 @@ def _load(model, first_stage: dict[str, float], gathered: list[dict]) -> None:
 
 def cli_solve(instance: Instance, time_limit: float | None = None, mip_gap: float = 1e-4, log: bool = False) -> Result | None:
     """``allocate solve --method ph``: PH over MPI.COMM_WORLD; the Result on rank 0,
-    None on the other ranks. Exits 2 with a message when mpi-sppy is not installed."""
+    None on the other ranks. Raises PHUnavailable when mpi-sppy is not installed and
+    PHInputError for an instance PH cannot take (the command prints them)."""
     import logging
 
-    try:
-        _pyo, MPI, _ph, _sp = _imports()
-        options = PHOptions(mip_gap=mip_gap, time_limit=time_limit, log=log)
-        with contextlib.ExitStack() as stack:
-            # only rank 0 writes to standard output (the report or --json); Pyomo and
-            # mpi-sppy warnings go to their loggers, silenced unless --log
-            if MPI.COMM_WORLD.Get_rank() != 0:
-                stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
-            if not log:
-                for name in ("pyomo", "mpisppy"):
-                    logger = logging.getLogger(name)
-                    stack.callback(logger.setLevel, logger.level)
-                    logger.setLevel(logging.ERROR)
-            return solve_ph(instance, options)
-    except (PHUnavailable, PHInputError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    _pyo, MPI, _ph, _sp = _imports()
+    options = PHOptions(mip_gap=mip_gap, time_limit=time_limit, log=log)
+    with contextlib.ExitStack() as stack:
+        # only rank 0 writes to standard output (the report or --json); Pyomo and
+        # mpi-sppy warnings go to their loggers, silenced unless --log
+        if MPI.COMM_WORLD.Get_rank() != 0:
+            stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+        if not log:
+            for name in ("pyomo", "mpisppy"):
+                logger = logging.getLogger(name)
+                stack.callback(logger.setLevel, logger.level)
+                logger.setLevel(logging.ERROR)
+        return solve_ph(instance, options)
