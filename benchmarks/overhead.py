@@ -5,7 +5,7 @@
 
 Per size, in this one process (run it on a quiet machine; wall and CPU seconds):
 
-1. hand-off: what ``optimizer.solve`` pays (``optimizer.highs_direct.DirectHighs.load``:
+1. hand-off: what ``optimizer.solve`` pays (``optimizer.backend.highs_direct.DirectHighs.load``:
    pyomo's standard-form compiler + ``highspy.passModel``) against the pyomo ``highs``
    persistent ``set_instance`` it replaced (still what ``optimizer.rerun`` uses); both
    are then solved as LPs (integrality dropped) and their objectives compared, so the
@@ -46,7 +46,7 @@ def timed(fn, *a, **k):
 
 def direct_handoff(model):
     """What ``optimizer.solve`` does before HiGHS runs: matrices, then ``passModel``."""
-    from optimizer.highs_direct import DirectHighs
+    from optimizer.backend.highs_direct import DirectHighs
 
     handle = DirectHighs()
     handle.load(model)

@@ -4,12 +4,12 @@
     python benchmarks/ph.py --sites 4 --periods 24 --paths 100 --ranks 4 --json out.json
 
 The instance is ``benchmarks.generate.generate(sites, periods, 1, seed)`` with its
-hashprice replaced by ``paths`` scenarios from ``optimizer.scenario_gen`` (same seed).
+hashprice replaced by ``paths`` scenarios from ``instances.scenario_gen`` (same seed).
 Both methods run as the command line would, in a subprocess, timed on the wall clock:
 
 - ``ef``: load, build, solve with HiGHS and extract the tables, as ``allocate solve FILE
   --json --mip-gap G --time-limit T`` does, without the command's post-solve extras
-  (``optimizer.value_of_information.plain_options``);
+  (``optimizer.analyses.value_of_information.plain_options``);
 - ``ph``: ``mpiexec -n R allocate solve FILE --method ph --json --mip-gap G``
 
 and the table gives status, objective (inner bound), bound (outer bound), relative gap
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate import generate  # noqa: E402
-from optimizer.scenario_gen import generate_scenarios  # noqa: E402
+from instances.scenario_gen import generate_scenarios  # noqa: E402
 
 
 def instance(sites: int, periods: int, paths: int, seed: int) -> dict:
@@ -78,8 +78,8 @@ def child_ef(path: str, mip_gap: float, time_limit: float) -> int:
     from cli.report import result_json
     from instances import load_instance
     from optimizer import SolveOptions, solve
-    from optimizer.output import dumps
-    from optimizer.value_of_information import plain_options
+    from optimizer.runs.output import dumps
+    from optimizer.analyses.value_of_information import plain_options
 
     result = solve(load_instance(path), plain_options(SolveOptions(mip_gap=mip_gap, time_limit=time_limit)))
     out = result_json(result)

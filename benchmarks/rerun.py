@@ -14,7 +14,7 @@ process, in the same order:
 - ``rerun``: one :class:`optimizer.rerun.Rerunner` over the 20 cases (validate,
   prepare, update the parameters, after a case without a plan try the LP
   relaxation first, solve from the previous plan, read the row);
-- ``sweep``: ``optimizer.sweep.run_sweep`` in this process (chunks of 4 cases, a
+- ``sweep``: ``optimizer.analyses.sweep.run_sweep`` in this process (chunks of 4 cases, a
   fresh Rerunner per chunk).
 
 Per way: seconds per case, wall and CPU (``process_time``: the machine may be
@@ -41,9 +41,9 @@ sys.path.insert(0, str(ROOT))
 from instances import apply_overrides, instance_from_dict, read_json  # noqa: E402
 from models import prepare  # noqa: E402
 from optimizer import SolveOptions, solve  # noqa: E402
-from optimizer.breakeven import resolved_series  # noqa: E402
+from optimizer.analyses.breakeven import resolved_series  # noqa: E402
 from optimizer.rerun import Rerunner  # noqa: E402
-from optimizer.sweep import Case, result_row, run_sweep  # noqa: E402
+from optimizer.analyses.sweep import Case, result_row, run_sweep  # noqa: E402
 
 DEFAULT = ROOT / "instances" / "data" / "default.json"
 FALLBACK = ROOT / "tests" / "data" / "reference" / "public_007.json"

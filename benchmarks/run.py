@@ -12,11 +12,11 @@ subprocess runs the pipeline stage by stage, timing each one:
 - import: ``pyomo.environ`` + the project packages (interpreter start excluded);
 - load: ``instances.instance_from_dict`` on the generated dict;
 - build: ``models.prepare`` + ``models.build_model``;
-- hand-off: ``optimizer.highs_direct.DirectHighs.load`` (pyomo's standard-form
+- hand-off: ``optimizer.backend.highs_direct.DirectHighs.load`` (pyomo's standard-form
   compiler + ``highspy.passModel``: what ``optimizer.solve`` pays before HiGHS runs);
 - solve: ``DirectHighs.run`` (HiGHS's ``run()`` plus reading its status and info);
 - extraction: loading the values into the pyomo variables + ``optimizer``'s tables;
-- writing: ``cli.main.write_result`` (the CSV/JSON files of ``allocate solve --out``);
+- writing: ``optimizer.runs.folder.write_result`` (the CSV/JSON files of ``allocate solve --out``);
 - memory: peak resident set (VmHWM) after each stage and ``ru_maxrss`` at the end.
 
 The model HiGHS received is written to MPS (``Highs.writeModel`` after the hand-off,
@@ -128,11 +128,11 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
         import instances
         import models
         import optimizer  # noqa: F401
-        from cli.main import write_result
-        from optimizer.solve import Result, _relative_gap, fill_tables, new_highs
-        from optimizer.status import classify
+        from optimizer.runs.folder import write_result
+        from optimizer.solve import Result, relative_gap, fill_tables, new_highs
+        from optimizer.backend.status import classify
 
-        # what the hand-off imports on first use (optimizer.highs_direct): counted
+        # what the hand-off imports on first use (optimizer.backend.highs_direct): counted
         # as import, as the persistent interface's imports were
         import highspy  # noqa: F401
         import scipy.sparse  # noqa: F401
@@ -209,7 +209,7 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
         result.objective_usd = report.objective * models.MONEY_SCALE
         bound = report.bound
         result.bound_usd = bound * models.MONEY_SCALE if bound is not None else result.objective_usd
-        result.mip_gap = _relative_gap(result.objective_usd, result.bound_usd)
+        result.mip_gap = relative_gap(result.objective_usd, result.bound_usd)
         result.timings = {"solve": st["solve"]}
         with clock("tables"):
             fill_tables(result)
@@ -219,9 +219,9 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
         _emit(res, final=False)
         out = Path(tempfile.mkdtemp(prefix="allocate-bench-out-"))
         per_file: dict[str, float] = {}
-        import cli.main as cli_main
+        import optimizer.runs.folder as run_folder
 
-        real_write_run = cli_main.write_run
+        real_write_run = run_folder.write_run
 
         def timed_write_run(out_dir, writers, *a, **k):
             def wrap(name, fn):
@@ -234,10 +234,10 @@ def child_pipeline(size: tuple[int, int, int], args) -> None:
                 return run
             return real_write_run(out_dir, {n: wrap(n, f) for n, f in writers.items()}, *a, **k)
 
-        cli_main.write_run = timed_write_run
+        run_folder.write_run = timed_write_run
         with clock("write"):
             write_result(result, str(out / "run"), force=True)
-        cli_main.write_run = real_write_run
+        run_folder.write_run = real_write_run
         res["write_files"] = per_file
         res["written_mb"] = round(sum(p.stat().st_size for p in (out / "run").rglob("*") if p.is_file()) / 2**20, 2)
         shutil.rmtree(out, ignore_errors=True)

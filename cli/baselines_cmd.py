@@ -3,7 +3,7 @@
 Rows: keep mining, convert early, greedy by payback (``--payback-years``), the user's
 plan (``--starts FILE``) and, with scenarios, the plan made for the mean scenario;
 each priced with its retrofit schedule fixed and everything else optimized
-(``optimizer.baselines``, docs/baselines.md). ``allocate solve --baselines`` prints the
+(``optimizer.analyses.baselines``, docs/baselines.md). ``allocate solve --baselines`` prints the
 same section after the report (:func:`print_baselines`).
 
 Exit codes: 0 the optimum was found (whatever the rules give), 1 no optimum plan,
@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optimizer import DEFAULT_MIP_GAP, SolveOptions
-from optimizer.formatting import money
+from optimizer.reports.formatting import money
 
 MAX_SCENARIO_COLUMNS = 6  # more scenarios: the per-scenario figures are in --json only
 
@@ -35,7 +35,7 @@ def _schedule_text(row: dict) -> str:
 
 
 def print_baselines(data: dict, console: Console | None = None) -> None:
-    """The Baselines section from :meth:`optimizer.baselines.Baselines.to_json`: one row
+    """The Baselines section from :meth:`optimizer.analyses.baselines.Baselines.to_json`: one row
     per plan (NPV, gap to the optimum, peak debt, lowest cash), then each rule's
     schedule and, for a schedule without a plan, where it first breaks."""
     c = console or Console()
@@ -93,11 +93,11 @@ def _print_scenarios(data: dict, c: Console) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
 def baselines_cmd(instance, payback_years, starts_file, sets, mip_gap, time_limit, as_json) -> None:
     """The optimized plan beside keep mining, convert early and greedy by payback (and your plan)."""
-    from cli.main import fail_input, load, parse_set
+    from cli.common import fail_input, load, parse_set
     from instances import InputError
     from instances.schedule import read_schedule
-    from optimizer.baselines import baselines
-    from optimizer.output import dumps
+    from optimizer.analyses.baselines import baselines
+    from optimizer.runs.output import dumps
 
     inst = load(instance, parse_set(sets))
     schedule = None

@@ -2,7 +2,7 @@
 
 Finds, by bisection on solves, the value of PATH at which NAME's first retrofit start
 changes (appears, disappears or moves), and shows the bracket and the plans at both
-ends (``optimizer.breakeven``). A PATH holding a series is scaled: the values are
+ends (``optimizer.analyses.breakeven``). A PATH holding a series is scaled: the values are
 factors on the whole series (1 = as in the instance).
 
 Exit codes: 0 a change was bracketed, 1 the first start is the same at both ends,
@@ -17,19 +17,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from cli.report import money
+from cli.common import base_instance, fail_input as _fail, fixed_overrides
 from instances import InputError
 from optimizer import SolveOptions
-from optimizer.breakeven import DEFAULT_GAP, breakeven
-from optimizer.output import dumps
-
-EXIT_INPUT = 2
-
-
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_INPUT)
-
+from optimizer.analyses.breakeven import DEFAULT_GAP, breakeven
+from optimizer.reports.formatting import money
+from optimizer.runs.output import dumps
 
 def _fmt(x: float, mode: str) -> str:
     return f"x{x:.6g}" if mode == "scale" else f"{x:.6g}"
@@ -69,8 +62,6 @@ def print_breakeven(be, console: Console | None = None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 def breakeven_cmd(instance, path, site, low, high, tol, sets, prices_file, mip_gap, time_limit, as_json) -> None:
     """Find the value of PATH at which SITE's first retrofit start changes."""
-    from cli.sweep_cmd import base_instance, fixed_overrides
-
     raw, base_dir = base_instance(instance)
     fixed = fixed_overrides(raw, prices_file, sets)
     try:

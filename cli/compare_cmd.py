@@ -3,7 +3,7 @@
 RUN_A and RUN_B are folders written by ``allocate solve --out``. Shows the NPV
 change, the retrofit schedules side by side (blocks added, removed, moved earlier or
 later), the MW split per site and year, the financing (draws, peak debt, dividends)
-and the inputs that differ (``optimizer.compare``). Changes read B minus A.
+and the inputs that differ (``optimizer.runs.compare``). Changes read B minus A.
 
 Exit codes: 0 compared, 2 a folder is not a readable run.
 """
@@ -17,11 +17,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from cli.report import money
-from optimizer.compare import RunError, compare_runs
-from optimizer.output import dumps
+from cli.common import EXIT_INPUT
+from optimizer.runs.compare import RunError, compare_runs
+from optimizer.reports.formatting import money
+from optimizer.runs.output import dumps
 
-EXIT_INPUT = 2
 MW_TOL = 0.05  # MW: smaller changes are not listed
 
 

@@ -11,27 +11,15 @@ import sys
 
 import click
 
+from cli.common import fail_input as _fail, parse_set
 from instances import InputError, load_instance
 from optimizer.evaluator import evaluate
+from optimizer.reports.formatting import exact_usd
+from optimizer.runs.folder import evaluation_json, write_evaluation
+from optimizer.runs.output import OutputError, dumps
 
 EXIT_VIOLATIONS = 1
-EXIT_INPUT = 2
 SHOWN = 20  # violations listed in the text report
-
-
-def _money(usd: float) -> str:
-    a = abs(usd)
-    sign = "-" if usd < 0 else ""
-    if a >= 1e9:
-        return f"{sign}${a / 1e9:,.3f}B"
-    if a >= 1e6:
-        return f"{sign}${a / 1e6:,.3f}M"
-    return f"{sign}${a:,.2f}"
-
-
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_INPUT)
 
 
 def _read_plan(path: str) -> dict:
@@ -51,36 +39,6 @@ def _read_plan(path: str) -> dict:
     return plan
 
 
-def evaluation_json(ev) -> dict:
-    """The ``--json`` object."""
-    return {
-        "instance": ev.instance.name,
-        "objective_usd": ev.objective_usd,
-        "expected_npv_usd": ev.expected_npv_usd,
-        "feasible": ev.feasible,
-        "scenario_npv_usd": {w: float(v) for w, v in ev.scenario_npv["npv_usd"].items()},
-        "violations": ev.violation_records(),
-        "warnings": list(ev.warnings),
-    }
-
-
-def _write(ev, out_dir: str, force: bool) -> None:
-    from optimizer.output import OutputError, dumps, write_csv, write_run
-
-    writers = {
-        "summary.json": lambda p: p.write_text(dumps(evaluation_json(ev))),
-        "allocation.csv": lambda p: write_csv(ev.allocation, p),
-        "finance.csv": lambda p: write_csv(ev.finance, p),
-        "debt.csv": lambda p: write_csv(ev.debt, p),
-        "scenarios.csv": lambda p: write_csv(ev.scenario_npv, p),
-        "violations.csv": lambda p: write_csv(ev.violations.set_index("constraint"), p),
-    }
-    try:
-        write_run(out_dir, writers, force=force)
-    except OutputError as exc:
-        _fail(str(exc))
-
-
 @click.command("evaluate")
 @click.argument("instance", type=click.Path())
 @click.argument("plan", type=click.Path())
@@ -94,8 +52,6 @@ def evaluate_cmd(instance, plan, as_json, out_dir, force, sets=()) -> None:
     Exit 0 when the plan is feasible, 1 when it breaks a constraint, 2 on bad input.
     """
     try:
-        from cli.main import parse_set  # here: cli.main imports this module
-
         inst = load_instance(instance, parse_set(sets))
     except InputError as exc:
         _fail(str(exc))
@@ -105,19 +61,20 @@ def evaluate_cmd(instance, plan, as_json, out_dir, force, sets=()) -> None:
     except InputError as exc:
         _fail(f"{plan}: {exc}")
     if out_dir:
-        _write(ev, out_dir, force)
+        try:
+            write_evaluation(ev, out_dir, force)
+        except OutputError as exc:
+            _fail(str(exc))
     if as_json:
-        from optimizer.output import dumps
-
         click.echo(dumps(evaluation_json(ev)), nl=False)
     else:
         click.echo(f"{inst.name}: plan {plan}")
         for w in ev.warnings:
             click.echo(f"warning: {w}")
-        click.echo(f"NPV        {_money(ev.objective_usd)}  ({ev.objective_usd:,.2f} USD)")
+        click.echo(f"NPV        {exact_usd(ev.objective_usd)}  ({ev.objective_usd:,.2f} USD)")
         if inst.is_stochastic:
             for w, row in ev.scenario_npv.iterrows():
-                click.echo(f"  {w:<12} p={row.probability:.3f}  {_money(row.npv_usd)}")
+                click.echo(f"  {w:<12} p={row.probability:.3f}  {exact_usd(row.npv_usd)}")
         if ev.feasible:
             click.echo("feasible   yes: every constraint holds")
         else:

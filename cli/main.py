@@ -1,83 +1,27 @@
-"""``allocate`` command line: parse options, call the layers below, format, exit.
+"""``allocate`` command line: the click group and its commands, nothing else.
+
+Each command lives in its own ``cli/*_cmd.py`` (options, printing, exit code); what
+they share is in ``cli/common.py``. Nothing imports this module but the console
+script (``cli/entry.py``).
 
 Exit codes: 0 a plan was found (or the check passed), 1 no plan, 2 bad input or usage.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-
 import click
-from rich.console import Console
 
-from cli import report
-from instances import InputError, Instance, default_instance_dict, load_default, load_instance
-from optimizer import DEFAULT_MIP_GAP, SolveOptions, Status, solve
-from optimizer.explain import explain_infeasibility
-from optimizer.numerics import range_issues
-from optimizer.output import OutputError, check_target, dumps, write_csv, write_run
-
-EXIT_INPUT = 2
-
-
-def fail_input(message: str) -> None:
-    """One line on stderr, exit code 2."""
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_INPUT)
-
-
-def check_out_dir(out_dir: str | None, force: bool) -> None:
-    """Before a solve: an ``--out`` folder that cannot take a run exits 2 with one line."""
-    if out_dir:
-        try:
-            check_target(out_dir, force)
-        except OutputError as exc:
-            fail_input(str(exc))
-
-
-def parse_set(values: tuple[str, ...]) -> list[tuple[str, object]]:
-    """``PATH=VALUE`` pairs; VALUE is JSON (a bare word is taken as a string)."""
-    out = []
-    for item in values:
-        if "=" not in item:
-            fail_input(f'--set {item}: expected PATH=VALUE')
-        path, text = item.split("=", 1)
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            value = text
-        out.append((path.strip(), value))
-    return out
-
-
-def load(path: str | None, overrides: list[tuple[str, object]] | None = None) -> Instance:
-    """The instance at ``path``, or the embedded default; input errors exit 2."""
-    try:
-        inst = load_default(overrides) if path is None else load_instance(path, overrides)
-        out_of_range = range_issues(inst)  # numbers HiGHS cannot be trusted with
-        if out_of_range:
-            raise InputError(out_of_range)
-        return inst
-    except InputError as exc:
-        fail_input(str(exc))
-        raise  # unreachable
-
-
-def price_sets(instance: str | None, prices_file: str | None) -> list[tuple[str, object]]:
-    """``--prices FILE.csv``: the overrides its columns stand for (``instances.prices``),
-    applied before ``--set``; input errors exit 2."""
-    if not prices_file:
-        return []
-    from instances import read_json
-    from instances.prices import price_overrides
-
-    try:
-        return price_overrides(prices_file, default_instance_dict() if instance is None else read_json(instance))
-    except InputError as exc:
-        fail_input(str(exc))
-        raise  # unreachable
+from cli.baselines_cmd import baselines_cmd
+from cli.breakeven_cmd import breakeven_cmd
+from cli.compare_cmd import compare_cmd
+from cli.evaluate_cmd import evaluate_cmd
+from cli.example_cmd import example_cmd
+from cli.report_cmd import plot_cmd, report_cmd
+from cli.scenarios_cmd import scenarios_cmd
+from cli.solve_cmd import solve_cmd
+from cli.sweep_cmd import sweep_cmd
+from cli.validate_cmd import validate_cmd
+from cli.why_cmd import why_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,161 +30,9 @@ def main() -> None:
     """Decide which mining sites to retrofit for AI hosting, when, and how to fund it."""
 
 
-@main.command("solve")
-@click.argument("instance", required=False, type=click.Path())
-@click.option("--out", "out_dir", type=click.Path(), help="Write CSV/JSON results into this folder.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit in seconds.")
-@click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap.")
-@click.option("--threads", type=click.IntRange(min=1), help="Solver threads.")
-@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path (repeatable).")
-@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV (period + one column per dotted path), before --set.")
-@click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
-@click.option("--log", is_flag=True, help="Stream the HiGHS log to stderr.")
-@click.option("--quiet", is_flag=True, help="No live progress line on stderr (shown only on a terminal, after 1 s).")
-@click.option("--starts", "starts_file", type=click.Path(dir_okay=False), help="Fix the retrofit schedule (CSV site,start,blocks or JSON) and compare with the optimum.")
-@click.option("--method", type=click.Choice(["ef", "ph"]), default="ef", show_default=True, help="ef: extensive form (one MIP); ph: progressive hedging over MPI (mpiexec -n K allocate solve ... --method ph; docs/uncertainty.md).")
-@click.option("--value-of-information", "value_of_information", is_flag=True, help="Also report EVPI and VSS in USD (solves each scenario alone and the mean scenario).")
-@click.option("--verify", is_flag=True, help="Also re-solve the MIP with presolve off from the plan and compare objective and bound (docs/reliability.md).")
-@click.option("--no-check", "no_check", is_flag=True, help="Skip the check of HiGHS's answer (the LP at the plan's schedule, presolve off).")
-@click.option("--baselines", "with_baselines", is_flag=True, help="Also price simple rules (keep mining, convert early, greedy by payback) against the plan (allocate baselines).")
-def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, force, log, starts_file, quiet=False, method="ef", value_of_information=False, prices_file=None, verify=False, no_check=False, with_baselines=False) -> None:
-    """Solve INSTANCE (default: the embedded Bitdeer-like portfolio) and report the plan."""
-    inst = load(instance, price_sets(instance, prices_file) + parse_set(sets))
-    check_out_dir(out_dir, force)
-    if starts_file:
-        from cli.starts import solve_with_starts
-
-        solve_with_starts(inst, starts_file, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log), out_dir, as_json, force)
-    show_progress = not quiet and not log and sys.stderr.isatty()
-    if method == "ph":  # every MPI rank runs this command; rank 0 reports (optimizer/ph.py)
-        from optimizer.ph import cli_solve
-
-        result = cli_solve(inst, time_limit=time_limit, mip_gap=mip_gap, log=log)
-        if result is None:
-            return
-    else:
-        result = solve(inst, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log, progress=show_progress, check=not no_check, verify=verify))
-    voi = None
-    if value_of_information and result.has_plan:
-        from optimizer.value_of_information import value_of_information as compute_voi
-
-        voi = compute_voi(inst, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads), stochastic=result if method == "ef" else None)
-    base = None
-    if with_baselines and result.has_plan and method == "ef":
-        from optimizer.baselines import baselines
-
-        base = baselines(inst, SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads), optimum=result).to_json()
-    # no plan exists: solve again with elastic limits and say what would have to give
-    explanation = explain_infeasibility(inst, time_limit=time_limit) if result.status is Status.INFEASIBLE else None
-    if out_dir:
-        try:
-            write_result(result, out_dir, force=force, explanation=explanation, baselines=base)
-        except OutputError as exc:
-            fail_input(str(exc))
-    if as_json:
-        click.echo(dumps(dict(report.result_json(result, explanation), **({"value_of_information": voi.to_json()} if voi else {}), **({"baselines": base} if base else {}))), nl=False)
-    else:
-        report.print_report(result, Console(soft_wrap=False))
-        report.print_value_of_information(voi, Console(soft_wrap=False))
-        if base:
-            from cli.baselines_cmd import print_baselines
-
-            print_baselines(base, Console(soft_wrap=False))
-        report.print_explanation(explanation, Console(soft_wrap=False))
-    if not result.has_plan:
-        if not as_json:
-            click.echo(f"no plan: {result.reason}", err=True)
-        sys.exit(result.status.exit_code)
-
-
-def write_result(result, out_dir: str, force: bool = False, explanation=None, baselines: dict | None = None) -> Path:
-    """The run folder: allocation.csv, retrofits.csv, finance.csv, debt.csv, summary.json, plan.json,
-    plan.xlsx (``optimizer.workbook``) and charts/*.png (``optimizer.charts``). Every file but
-    timings.json holds the same bytes in two runs of one instance."""
-    summary = result.summary()
-    if explanation is not None:
-        summary["explanation"] = report.explanation_json(explanation)
-    if baselines is not None:  # allocate solve --baselines (optimizer.baselines)
-        summary["baselines"] = baselines
-    writers = {"summary.json": lambda p: p.write_text(dumps(summary)), "timings.json": lambda p: p.write_text(dumps(result.timing_figures()))}
-    if result.has_plan:
-        writers.update(
-            {
-                "allocation.csv": lambda p: write_csv(result.allocation, p),
-                "retrofits.csv": lambda p: write_csv(result.retrofits.set_index("site"), p),
-                "finance.csv": lambda p: write_csv(result.finance, p),
-                "debt.csv": lambda p: write_csv(result.debt, p),
-                "scenarios.csv": lambda p: write_csv(result.scenario_npv, p),
-                "plan.json": lambda p: p.write_text(dumps(result.plan)),
-            }
-        )
-        if getattr(result, "sensitivities", None) is not None:
-            writers["sensitivities.csv"] = lambda p: write_csv(result.sensitivities.set_index("kind"), p)
-        from optimizer.charts import draw_charts, tables_from_result
-        from optimizer.workbook import write_workbook
-
-        extra = {"baselines": baselines} if baselines is not None else {}  # solve --baselines: one more sheet
-        writers["plan.xlsx"] = lambda p: write_workbook(result, p, **extra)
-        writers["charts"] = lambda p: draw_charts(tables_from_result(result), p)  # charts/*.png
-    writers["instance.json"] = lambda p: p.write_text(dumps(result.instance.raw))
-    return write_run(out_dir, writers, force=force)
-
-
-@main.command("validate")
-@click.argument("instance", type=click.Path())
-def validate_cmd(instance) -> None:
-    """Check INSTANCE and list every problem found (exit 2) or summarize it (exit 0)."""
-    try:
-        inst = load_instance(instance)
-        out_of_range = range_issues(inst)
-        if out_of_range:
-            raise InputError(out_of_range)
-    except InputError as exc:
-        for line in exc.lines():
-            click.echo(f"error: {line}", err=True)
-        sys.exit(EXIT_INPUT)
-    for w in inst.warnings:
-        click.echo(f"warning: {w}", err=True)
-    sites = inst.sites
-    grid = inst.site_period["grid_mw"].groupby(level="site").max()
-    click.echo(f"{inst.name}: valid")
-    click.echo(f"  horizon   {len(inst.periods)} periods of {inst.period_months} months, {inst.period_labels[0]} .. {inst.period_labels[-1]}")
-    click.echo(f"  sites     {len(sites)} ({int(sites['mines'].sum())} mining, {int(sites['retrofittable'].sum())} retrofittable), peak grid {grid.sum():,.0f} MW")
-    click.echo(f"  debt      {len(inst.facility_names)} facilities" + (f": {', '.join(inst.facility_names)}" if inst.facility_names else ""))
-    click.echo(f"  scenarios {len(inst.scenarios)}" + (f": {', '.join(inst.scenario_names)}" if inst.is_stochastic else ""))
-
-
-@main.command("example")
-def example_cmd() -> None:
-    """Print the embedded default instance as JSON (a starting point for your own)."""
-    click.echo(json.dumps(default_instance_dict(), indent=2))
-
-
-from cli.evaluate_cmd import evaluate_cmd
-main.add_command(evaluate_cmd)
-
-from cli.report_cmd import plot_cmd, report_cmd
-main.add_command(plot_cmd)
-main.add_command(report_cmd)
-
-from cli.scenarios_cmd import scenarios_cmd
-main.add_command(scenarios_cmd)
-
-from cli.sweep_cmd import sweep_cmd
-main.add_command(sweep_cmd)
-
-from cli.compare_cmd import compare_cmd
-main.add_command(compare_cmd)
-
-from cli.breakeven_cmd import breakeven_cmd
-main.add_command(breakeven_cmd)
-
-from cli.why_cmd import why_cmd
-main.add_command(why_cmd)
-
-from cli.baselines_cmd import baselines_cmd
-main.add_command(baselines_cmd)
+# the order of ``allocate --help`` is click's (alphabetical); registration order is kept as before
+for command in (solve_cmd, validate_cmd, example_cmd, evaluate_cmd, plot_cmd, report_cmd, scenarios_cmd, sweep_cmd, compare_cmd, breakeven_cmd, why_cmd, baselines_cmd):
+    main.add_command(command)
 
 
 if __name__ == "__main__":  # pragma: no cover

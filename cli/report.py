@@ -1,4 +1,5 @@
-"""Terminal report and JSON shape of a solve: formatting only, no model logic."""
+"""Terminal report and ``--json`` shape of a solve: printing only; the figures come from
+``optimizer.reports.tables``."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from rich.console import Console
 from rich.table import Table
 
 from optimizer import Result
-from optimizer.explain import Explanation
-from optimizer.formatting import money
+from optimizer.analyses.explain import Explanation, explanation_json
+from optimizer.reports.formatting import money
+from optimizer.reports.tables import PERCENTILES, npv_distribution, totals, yearly_split
 
 
 def result_json(result: Result, explanation: Explanation | None = None) -> dict:
@@ -42,41 +44,6 @@ def result_json(result: Result, explanation: Explanation | None = None) -> dict:
     if result.finance is not None:
         out["totals"] = totals(result)
     return out
-
-
-def totals(result: Result) -> dict:
-    """Headline figures (expected over scenarios)."""
-    f = result.finance
-    p = result.instance.scenarios["probability"]
-    w = f.index.get_level_values("scenario").map(p).to_numpy()
-
-    def expect(col: str) -> float:
-        return float((f[col] * w).sum())
-
-    alloc = result.allocation
-    last = result.instance.period_labels[-1]
-    ai_end = alloc.xs(last, level="period")["ai_it_mw"].groupby(level="scenario").sum()
-    return {
-        "ebitda_usd": expect("ebitda_usd"),
-        "capex_usd": expect("capex_usd"),
-        "dividends_usd": expect("dividend_usd"),
-        "draws_usd": expect("draws_usd"),
-        "interest_usd": expect("interest_usd"),
-        "peak_debt_usd": float(f["debt_usd"].max()),
-        "min_cash_usd": float(f["cash_usd"].min()),
-        "ai_it_mw_at_end": float((ai_end * p.reindex(ai_end.index)).sum()),
-    }
-
-
-def yearly_split(result: Result) -> pd.DataFrame:
-    """Average MW per calendar year: mining, AI (IT and grid), construction, idle (expected)."""
-    a = result.allocation
-    p = result.instance.scenarios["probability"]
-    cols = ["mine_mw", "ai_it_mw", "ai_grid_mw", "construction_mw", "idle_mw"]
-    weighted = a[cols].mul(a.index.get_level_values("scenario").map(p).to_numpy(), axis=0)
-    per_period = weighted.groupby(level="period", sort=False).sum()
-    years = per_period.index.str[:4]
-    return per_period.groupby(years).mean()
 
 
 def print_report(result: Result, console: Console | None = None) -> None:
@@ -173,24 +140,6 @@ def print_sensitivities(result: Result, console: Console | None = None, n: int =
     c.print(t)
 
 
-def explanation_json(explanation: Explanation) -> list[dict]:
-    """Why no plan exists, for ``--json`` and ``summary.json``: one object per relaxed
-    constraint and period, ``{constraint, scenario, period, name, amount_usd, text}``
-    (``name`` is the facility, ``text`` the sentence of its group); an empty list when
-    no relaxation could be computed."""
-    if not explanation.found:
-        return []
-    return [dict(item, text=text) for item, text in zip(explanation.to_json(), _item_texts(explanation))]
-
-
-def _item_texts(explanation: Explanation) -> list[str]:
-    """The sentence that covers each item (items of a group share their sentence)."""
-    keys = list(dict.fromkeys((i.constraint, i.scenario, i.name) for i in explanation.items))
-    lines = explanation.lines()
-    by_key = dict(zip(keys, lines))
-    return [by_key[(i.constraint, i.scenario, i.name)] for i in explanation.items]
-
-
 def print_explanation(explanation: Explanation | None, console: Console | None = None) -> None:
     """After an infeasible status: the smallest relaxation that would give a plan."""
     if explanation is None:
@@ -205,42 +154,6 @@ def print_explanation(explanation: Explanation | None, console: Console | None =
 
 
 MAX_SCENARIO_ROWS = 20  # more scenarios: the distribution only (every NPV is in --json and scenarios.csv)
-PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
-
-
-def weighted_quantile(values, probabilities, q: float) -> float:
-    """Lower quantile of a discrete distribution: the smallest value v with
-    ``P(NPV <= v) >= q`` (the value at risk convention of the CVaR objective)."""
-    pairs = sorted(zip(values, probabilities))
-    total = sum(p for _, p in pairs)
-    cumulative = 0.0
-    for v, p in pairs:
-        cumulative += p / total
-        if cumulative >= q - 1e-12:
-            return float(v)
-    return float(pairs[-1][0])
-
-
-def npv_distribution(scenario_npv: pd.DataFrame | None) -> dict | None:
-    """min / mean / max / standard deviation / percentiles (P5..P95, probability
-    weighted, lower quantiles) and P(NPV < 0) of the scenario NPVs; None with fewer
-    than two scenarios."""
-    if scenario_npv is None or len(scenario_npv) < 2:
-        return None
-    v = scenario_npv["npv_usd"].to_numpy(dtype=float)
-    p = scenario_npv["probability"].to_numpy(dtype=float)
-    p = p / p.sum()
-    mean = float((p * v).sum())
-    out = {
-        "min": float(v.min()),
-        "mean": mean,
-        "max": float(v.max()),
-        "std": float(((p * (v - mean) ** 2).sum()) ** 0.5),
-    }
-    for q in PERCENTILES:
-        out[f"p{q}"] = weighted_quantile(v, p, q / 100.0)
-    out["prob_negative"] = float(p[v < 0].sum())
-    return out
 
 
 def print_npv_distribution(result: Result, console: Console | None = None) -> None:
@@ -260,10 +173,10 @@ def print_npv_distribution(result: Result, console: Console | None = None) -> No
 
 
 def print_value_of_information(voi, console: Console | None = None) -> None:
-    """EVPI and VSS (``--value-of-information``; ``optimizer.value_of_information``)."""
+    """EVPI and VSS (``--value-of-information``; ``optimizer.analyses.value_of_information``)."""
     if voi is None:
         return
-    from optimizer.value_of_information import format_lines
+    from optimizer.analyses.value_of_information import format_lines
 
     c = console or Console()
     c.print("[bold]Value of information[/bold]")

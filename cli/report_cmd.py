@@ -12,12 +12,11 @@ from pathlib import Path
 
 import click
 
-EXIT_NO_PLAN = 1
-EXIT_INPUT = 2
+from cli.common import EXIT_INPUT, EXIT_NO_PLAN
 
 
 def _tables(run_dir: str) -> dict:
-    from optimizer.charts import RunFolderError, load_tables
+    from optimizer.runs.folder import RunFolderError, load_tables
 
     try:
         return load_tables(run_dir)
@@ -35,7 +34,7 @@ def _tables(run_dir: str) -> dict:
               help="Folder for the PNG files (default: RUN_DIR/charts).")
 def plot_cmd(run_dir, out_dir) -> None:
     """Redraw the charts (PNG) of the run folder RUN_DIR from its CSV tables."""
-    from optimizer.charts import draw_charts, has_plan
+    from optimizer.reports.charts import draw_charts, has_plan
 
     tables = _tables(run_dir)
     if not has_plan(tables):
@@ -57,7 +56,7 @@ def plot_cmd(run_dir, out_dir) -> None:
               help="HTML file to write (default: RUN_DIR/report.html).")
 def report_cmd(run_dir, out_file) -> None:
     """Write one self-contained HTML report (summary, charts, tables) of the run folder RUN_DIR."""
-    from optimizer.html_report import write_html
+    from optimizer.reports.html import write_html
 
     tables = _tables(run_dir)
     path = Path(out_file) if out_file else Path(run_dir) / "report.html"

@@ -2,7 +2,7 @@
 
 Writes INSTANCE with its ``scenarios`` replaced by N hashprice paths of equal
 probability (or K representative ones) drawn from the stochastic model of
-``optimizer.scenario_gen`` with the instance's ``scenario_model`` parameters.
+``instances.scenario_gen`` with the instance's ``scenario_model`` parameters.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ from pathlib import Path
 import click
 import numpy as np
 
+from cli.common import EXIT_INPUT
 from instances import InputError, load_instance
 from instances.load import read_json
-from optimizer.scenario_gen import generate_scenarios
-
-EXIT_INPUT = 2
+from instances.scenario_gen import generate_scenarios
 
 
 @click.command("scenarios")

@@ -1,6 +1,6 @@
 """``allocate sweep INSTANCE --vary PATH=START:STOP:STEP [--vary PATH=v1,v2,...]``.
 
-Solves INSTANCE for every combination of the values (``optimizer.sweep``), shows one
+Solves INSTANCE for every combination of the values (``optimizer.analyses.sweep``), shows one
 row per case and writes them to ``sweep.csv`` in ``--out``. A case that fails (bad
 input, no plan, solver failure) is a row with its reason.
 
@@ -16,49 +16,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from cli.report import money
-from instances import InputError, default_instance_dict, read_json
+from cli.common import base_instance, check_out_dir, fail_input as _fail, fixed_overrides
+from instances import InputError
 from optimizer import DEFAULT_MIP_GAP, SolveOptions
-from optimizer.output import OutputError, dumps, write_csv, write_run
-from optimizer.sweep import grid, parse_vary, run_sweep, check_paths
-
-EXIT_INPUT = 2
-
-
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_INPUT)
-
-
-def base_instance(instance: str | None) -> tuple[dict, str | None]:
-    """The instance dict and the folder its CSV series are read from (exit 2 on error)."""
-    from pathlib import Path
-
-    if instance is None:
-        return default_instance_dict(), None
-    try:
-        return read_json(instance), str(Path(instance).parent)
-    except InputError as exc:
-        _fail(str(exc))
-        raise  # unreachable
-
-
-def fixed_overrides(raw: dict, prices_file: str | None, sets: tuple[str, ...]) -> list:
-    """``--prices`` columns, then ``--set`` pairs; exit 2 on a bad file or path."""
-    from cli.main import parse_set
-    from instances.overrides import apply_overrides
-    from instances.prices import price_overrides
-
-    out = []
-    try:
-        if prices_file:
-            out.extend(price_overrides(prices_file, raw))
-        out.extend(parse_set(sets))
-        apply_overrides(raw, out)  # every path checked now, not once per case
-    except InputError as exc:
-        _fail(str(exc))
-    return out
-
+from optimizer.reports.formatting import money
+from optimizer.runs.folder import write_sweep
+from optimizer.runs.output import OutputError
+from optimizer.analyses.sweep import grid, parse_vary, run_sweep, check_paths
 
 def _progress(total: int):
     """A rich progress bar with an ETA on stderr; None when stderr is not a terminal."""
@@ -131,8 +95,6 @@ def sweep_cmd(instance, varies, jobs, scheduler, out_dir, force, sets, prices_fi
     except InputError as exc:
         _fail(f"--vary: {exc}")
     fixed = fixed_overrides(raw, prices_file, sets)
-    from cli.main import check_out_dir
-
     check_out_dir(out_dir, force)
     options = SolveOptions(mip_gap=mip_gap, time_limit=time_limit)
     bar = None if quiet else _progress(len(cases))
@@ -157,12 +119,8 @@ def sweep_cmd(instance, varies, jobs, scheduler, out_dir, force, sets, prices_fi
             "cases": len(rows),
             "status_counts": rows["status"].value_counts().to_dict(),
         }
-        writers = {
-            "sweep.csv": lambda p: write_csv(rows.set_index("case"), p),
-            "summary.json": lambda p: p.write_text(dumps(summary)),
-        }
         try:
-            write_run(out_dir, writers, force=force)
+            write_sweep(rows, summary, out_dir, force=force)
         except OutputError as exc:
             _fail(str(exc))
     Console(soft_wrap=False).print(sweep_table(rows, paths))

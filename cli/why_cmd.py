@@ -4,7 +4,7 @@ Solves INSTANCE, then for every site that can take AI blocks shows its unit econ
 (mining and hosting margins per grid MW-year, capex per grid MW, payback) and what it
 is worth to the plan: the NPV lost if it could not be retrofitted (sites the plan
 builds at), and the NPV given up to put one more hall there (sites with room for one).
-Each value is a full re-solve (``optimizer.site_value``).
+Each value is a full re-solve (``optimizer.analyses.site_value``).
 
 Exit codes: 0 a plan was found, 1 no plan (nothing to explain), 2 bad usage or input.
 """
@@ -19,11 +19,12 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from cli.report import money
+from cli.common import check_out_dir, fail_input, load, parse_set
 from optimizer import DEFAULT_MIP_GAP, SolveOptions, solve
-from optimizer.output import OutputError, dumps, write_csv, write_run
-
-EXIT_INPUT = 2
+from optimizer.analyses.site_value import retrofit_sites, site_values
+from optimizer.reports.formatting import money
+from optimizer.runs.folder import write_site_values
+from optimizer.runs.output import OutputError, dumps
 
 
 def _years(x) -> str:
@@ -79,9 +80,6 @@ def print_site_values(result, table, mip_gap: float, console: Console | None = N
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 def why_cmd(instance, sites, sets, mip_gap, time_limit, out_dir, force, as_json) -> None:
     """Why each site gets the AI halls it gets: unit economics and value to the plan."""
-    from cli.main import check_out_dir, fail_input, load, parse_set
-    from optimizer.site_value import retrofit_sites, site_values
-
     inst = load(instance, parse_set(sets))
     known = retrofit_sites(inst)
     for s in sites:
@@ -99,7 +97,7 @@ def why_cmd(instance, sites, sets, mip_gap, time_limit, out_dir, force, as_json)
     summary = {"instance": inst.name, "status": result.status.value, "objective_usd": result.objective_usd, "mip_gap": mip_gap, "sites": table.to_dict(orient="records")}
     if out_dir:
         try:
-            write_run(out_dir, {"summary.json": lambda p: p.write_text(dumps(summary)), "site_values.csv": lambda p: write_csv(table.set_index("site"), p)}, force=force)
+            write_site_values(summary, table, out_dir, force=force)
         except OutputError as exc:
             fail_input(str(exc))
     if as_json:

@@ -60,7 +60,7 @@ def select_period(starts: np.ndarray, month: int) -> int | None:
 def discount_factors(periods: int, period_months: int, rate_annual: float) -> np.ndarray:
     """``df_t = (1 + r) ** (-(t + 1) * m / 12)``: cash flows fall at period end."""
     t = np.arange(periods)
-    with np.errstate(over="ignore"):  # a rate near -1 can overflow: optimizer.numerics refuses it
+    with np.errstate(over="ignore"):  # a rate near -1 can overflow: optimizer.backend.numerics refuses it
         return (1.0 + rate_annual) ** (-(t + 1) * period_months / 12.0)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 
@@ -42,3 +43,9 @@ class InputError(Exception):
 
     def lines(self) -> list[str]:
         return [str(i) for i in self.issues]
+
+
+def closest(word: str, options) -> str:
+    """`` (did you mean "x"?)`` for the nearest known key, or ``""``."""
+    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
+    return f' (did you mean "{match[0]}"?)' if match else ""

@@ -387,3 +387,21 @@ def _stack_blocks(blocks: list[dict], n: int) -> pd.DataFrame:
         else:
             columns[name] = np.concatenate([np.broadcast_to(np.asarray(b[name]), (n,)) for b in blocks])
     return pd.DataFrame(columns)
+
+
+def resolved_series(raw: dict, path: str, base_dir: Path | None) -> list[float]:
+    """The series at ``path`` resolved to one value per period."""
+    from instances.overrides import get_path
+    from instances.series import resolve_series
+
+    issues: list[Issue] = []
+    horizon, _ = _horizon(raw, base_dir, issues)
+    if horizon is None:
+        raise InputError(issues or [Issue("horizon", "invalid horizon")])
+    value = get_path(raw, path)
+    if value is None:
+        raise InputError(Issue(path, "holds no series in the instance: there is nothing to scale"))
+    out = resolve_series(value, path, horizon, issues)
+    if out is None:
+        raise InputError(issues or [Issue(path, "cannot resolve the series")])
+    return [float(v) for v in out]

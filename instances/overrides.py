@@ -108,3 +108,23 @@ def apply_overrides(raw: dict, overrides: dict[str, Any] | list[tuple[str, Any]]
     for path, value in items:
         set_path(out, path, value, f"{where}.{path}" if where else path)
     return out
+
+
+def get_path(raw: dict, path: str) -> Any:
+    """The value at a dotted path of an instance dict (named lists by name); None when absent."""
+    node: Any = raw
+    parts = path.split(".")
+    i = 0
+    while i < len(parts):
+        key = parts[i]
+        if not isinstance(node, dict):
+            return None
+        value = node.get(key)
+        if key in NAMED_LISTS and isinstance(value, list) and i + 1 < len(parts):
+            found = [it for it in value if isinstance(it, dict) and it.get("name") == parts[i + 1]]
+            if not found:
+                return None
+            node, i = found[0], i + 2
+            continue
+        node, i = value, i + 1
+    return node

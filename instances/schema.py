@@ -9,7 +9,6 @@ prose.
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -17,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from instances.calendar import PERIOD_MONTHS_ALLOWED, parse_month
-from instances.errors import Issue
+from instances.errors import Issue, closest
 from instances.series import Horizon, describe, resolve_series, series_values
 
 
@@ -139,7 +138,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "cvar_alpha": Field("number", required=True, rule=Rule(lambda v: 0 <= v < 1, ">= 0 and < 1")),
         "weight": Field("number", required=True, rule=FRACTION),
     },
-    # read by `allocate scenarios` (optimizer/scenario_gen.py; defaults from shared/data/public-facts.md)
+    # read by `allocate scenarios` (instances/scenario_gen.py; defaults from shared/data/public-facts.md)
     "scenario_model": {
         "btc_price_usd": Field("number", unit="USD per BTC", default=65_000.0, rule=GT0, doc="bitcoin price at the horizon start"),
         "btc_growth_annual": Field("number", unit="fraction per year", default=0.20, rule=RATE, doc="expected price growth g: E[price] = P0 (1+g)^years"),
@@ -157,12 +156,6 @@ SCHEMAS: dict[str, dict[str, Field]] = {
 
 # a map's value schema: a single field applied to every entry
 MAP_ITEMS = {"series_ge0": Field("series", unit="IT MW", rule=GE0)}
-
-
-def closest(word: str, options) -> str:
-    """`` (did you mean "x"?)`` for the nearest known key, or ``""``."""
-    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
-    return f' (did you mean "{match[0]}"?)' if match else ""
 
 
 def _check_scalar(field: Field, value: Any, path: str, issues: list[Issue]) -> Any:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from instances.calendar import parse_month
-from instances.errors import Issue
+from instances.errors import Issue, closest
 
 GROWTH_KEYS = ("start", "annual_growth", "steps")
 CSV_KEYS = ("csv", "column")
@@ -105,8 +105,6 @@ def series_values(value: object) -> list[float]:
 
 
 def _unknown_keys(value: dict, allowed: tuple[str, ...], path: str, issues: list[Issue]) -> bool:
-    from instances.schema import closest  # local import: schema imports this module
-
     ok = True
     for key in value:
         if key not in allowed:
@@ -201,8 +199,6 @@ def _resolve_csv(value: dict, path: str, horizon: Horizon | None, issues: list[I
         issues.append(Issue(f"{path}.csv", f'"{file}" has no "period" column'))
         return None
     if column not in table.columns:
-        from instances.schema import closest
-
         options = [c for c in table.columns if c != "period"]
         issues.append(Issue(f"{path}.column", f'"{file}" has no column "{column}"{closest(column, options)}'))
         return None

@@ -3,7 +3,8 @@
     from optimizer import solve, SolveOptions, Status
 """
 
-from optimizer.solve import DEFAULT_MIP_GAP, Result, SolveOptions, fix_starts, solve
-from optimizer.status import Status
+from models.variants import fix_starts
+from optimizer.solve import DEFAULT_MIP_GAP, Result, SolveOptions, solve
+from optimizer.backend.status import Status
 
 __all__ = ["solve", "SolveOptions", "Result", "Status", "DEFAULT_MIP_GAP", "fix_starts"]

@@ -4,7 +4,7 @@ extensive form (``allocate solve --method ph``; run under ``mpiexec -n K``).
 The extensive form (EF, ``optimizer.solve``) builds every scenario into one MIP. PH
 instead gives each MPI rank its own scenarios: the scenario creator builds, for one
 scenario, the ordinary model of ``models.build_model`` on a one-scenario instance
-(``optimizer.value_of_information.restrict_to_scenario``) and marks its first-stage
+(``instances.scenarios.restrict_to_scenario``) and marks its first-stage
 variables as nonanticipative: the retrofit ``start[s,t]`` (and, with ``risk``, the
 CVaR level ``var_level``, so that the Rockafellar-Uryasev objective decomposes by
 scenario). PH then drives the scenarios' starts to agreement with prices ``W`` and a
@@ -40,9 +40,10 @@ import numpy as np
 
 from instances import Instance
 from models import MONEY_SCALE, build_model, prepare
-from optimizer.solve import Result, _relative_gap, fill_tables
-from optimizer.status import Status
-from optimizer.value_of_information import restrict_to_scenario
+from optimizer.solve import Result, relative_gap, fill_tables
+from optimizer.backend.options import highs_options
+from optimizer.backend.status import Status
+from instances.scenarios import restrict_to_scenario
 
 SOLVER = "appsi_highs"
 # decisions copied from the scenario subproblems into the whole-instance model
@@ -151,7 +152,7 @@ def _rho_setter(instance: Instance, factor: float):
 
 
 def _solver_options(options: PHOptions) -> dict:
-    opts = {"mip_rel_gap": options.mip_gap, "random_seed": 0, "threads": options.threads or 1, **options.highs_options}
+    opts = highs_options(mip_rel_gap=options.mip_gap, threads=options.threads or 1, **options.highs_options)
     return opts
 
 
@@ -251,7 +252,7 @@ def solve_ph(instance: Instance, options: PHOptions | None = None, comm=None) ->
     check = pyo.value(model.npv) * MONEY_SCALE
     if abs(check - result.objective_usd) > 1e-6 * max(1.0, abs(check)):
         result.warnings.append(f"PH plan re-evaluated at {check:.2f} USD vs {result.objective_usd:.2f} from the subproblems")
-    result.mip_gap = _relative_gap(result.objective_usd, result.bound_usd)
+    result.mip_gap = relative_gap(result.objective_usd, result.bound_usd)
     if result.mip_gap is not None and result.mip_gap <= options.mip_gap:
         result.status, result.reason = Status.OPTIMAL, f"progressive hedging, {iterations} iterations, gap within {options.mip_gap:g}"
     else:
@@ -360,23 +361,20 @@ def _load(model, first_stage: dict[str, float], gathered: list[dict]) -> None:
 
 def cli_solve(instance: Instance, time_limit: float | None = None, mip_gap: float = 1e-4, log: bool = False) -> Result | None:
     """``allocate solve --method ph``: PH over MPI.COMM_WORLD; the Result on rank 0,
-    None on the other ranks. Exits 2 with a message when mpi-sppy is not installed."""
+    None on the other ranks. Raises PHUnavailable when mpi-sppy is not installed and
+    PHInputError for an instance PH cannot take (the command prints them)."""
     import logging
 
-    try:
-        _pyo, MPI, _ph, _sp = _imports()
-        options = PHOptions(mip_gap=mip_gap, time_limit=time_limit, log=log)
-        with contextlib.ExitStack() as stack:
-            # only rank 0 writes to standard output (the report or --json); Pyomo and
-            # mpi-sppy warnings go to their loggers, silenced unless --log
-            if MPI.COMM_WORLD.Get_rank() != 0:
-                stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
-            if not log:
-                for name in ("pyomo", "mpisppy"):
-                    logger = logging.getLogger(name)
-                    stack.callback(logger.setLevel, logger.level)
-                    logger.setLevel(logging.ERROR)
-            return solve_ph(instance, options)
-    except (PHUnavailable, PHInputError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    _pyo, MPI, _ph, _sp = _imports()
+    options = PHOptions(mip_gap=mip_gap, time_limit=time_limit, log=log)
+    with contextlib.ExitStack() as stack:
+        # only rank 0 writes to standard output (the report or --json); Pyomo and
+        # mpi-sppy warnings go to their loggers, silenced unless --log
+        if MPI.COMM_WORLD.Get_rank() != 0:
+            stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+        if not log:
+            for name in ("pyomo", "mpisppy"):
+                logger = logging.getLogger(name)
+                stack.callback(logger.setLevel, logger.level)
+                logger.setLevel(logging.ERROR)
+        return solve_ph(instance, options)

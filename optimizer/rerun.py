@@ -52,13 +52,14 @@ import time
 from typing import Any
 
 import numpy as np
-from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.environ import Block, Param, Reals
 
 from instances import Instance
 from models import ModelData, build_model, prepare
-from optimizer.highs_direct import RunReport, run_report, status_name
-from optimizer.solve import HIGHS_DEFAULTS, Result, SolveOptions, fill_tables, fix_starts, outcome
+from optimizer.backend.highs_direct import RunReport, run_report, status_name
+from optimizer.backend.options import highs_columns, highs_of, pyomo_highs
+from models.variants import fix_starts
+from optimizer.solve import HIGHS_DEFAULTS, Result, SolveOptions, fill_tables, outcome
 
 # ModelData fields (dicts of numbers) held in mutable parameters. Their key sets are
 # structure; their values may change between solves without a rebuild.
@@ -212,7 +213,7 @@ def _no_values() -> None:
 def persistent_report(solver, res) -> RunReport:
     """What a run of the persistent interface ended with, as ``optimizer.solve`` reads it."""
     has_solution = res.incumbent_objective is not None
-    return run_report(solver._solver_model, has_solution, res.incumbent_objective, res.objective_bound, res.solver_log or "")
+    return run_report(highs_of(solver), has_solution, res.incumbent_objective, res.objective_bound, res.solver_log or "")
 
 
 class Rerunner:
@@ -268,7 +269,7 @@ class Rerunner:
             self.mutable, self._params_ok = set(), False
             holder, model = Block(concrete=True), build_model(data)
         self.model, self._holder, self._plain = model, holder, data
-        self._solver = SolverFactory("highs")
+        self._solver = pyomo_highs()
         self._fresh = True
         self.stats["builds"] += 1
 
@@ -359,7 +360,7 @@ class Rerunner:
         # solve with the interface's own checks off (they would clear the start)
         solver.update_parameters()
         if not self._last_had_plan:
-            report = relaxation_infeasible(solver._solver_model, options)
+            report = relaxation_infeasible(highs_of(solver), options)
             if report is not None:
                 self.stats["relaxed"] += 1
                 return report, _no_values
@@ -369,7 +370,7 @@ class Rerunner:
         return persistent_report(solver, res), res.solution_loader.load_vars
 
     def _set_start(self, solver, model) -> None:
-        col = solver._pyomo_var_to_solver_var_map
+        col = highs_columns(solver)
         idx, val = [], []
         for key, v in model.start.items():
             if v.fixed:
@@ -379,7 +380,7 @@ class Rerunner:
                 idx.append(j)
                 val.append(float(self._starts[key]))
         if idx:
-            solver._solver_model.setSolution(len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=np.double))
+            highs_of(solver).setSolution(len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=np.double))
 
     def _result(self, instance: Instance, model, report: RunReport, load_values, timings: dict, tables: bool) -> Result:
         result = outcome(instance, model, report, load_values, self.options, timings)

@@ -37,7 +37,8 @@ from __future__ import annotations
 import pandas as pd
 
 from models import MONEY_SCALE
-from optimizer.highs_direct import DirectHighs
+from optimizer.backend.highs_direct import DirectHighs
+from optimizer.backend.options import highs_options as seeded
 
 ALL = "all"
 COLUMNS = ["kind", "name", "period", "value_usd", "per", "binding"]
@@ -60,7 +61,7 @@ def lp_duals(model, starts: dict | None = None, highs_options: dict | None = Non
         for k, v in model.start.items():
             v.fix(starts.get(k, 0))
         solver = DirectHighs()
-        report = solver.solve(model, options={"random_seed": 0, "solve_relaxation": True, **(highs_options or {})})
+        report = solver.solve(model, options=seeded(solve_relaxation=True, **(highs_options or {})))
         if report.model_status != "kOptimal":
             raise RuntimeError(f"the LP with the retrofit starts fixed is not optimal ({report.model_status})")
         return report.objective, solver.row_duals(), solver.row_slacks()

@@ -1,6 +1,6 @@
 """Solve an instance with HiGHS and hand back a :class:`Result`.
 
-The Pyomo model goes to HiGHS as matrices (``optimizer.highs_direct``: faster and
+The Pyomo model goes to HiGHS as matrices (``optimizer.backend.highs_direct``: faster and
 lighter than pyomo's persistent interface, which only reruns need).
 
     from instances import load_instance
@@ -20,13 +20,15 @@ import pandas as pd
 
 from instances import Instance
 from models import MONEY_SCALE, build_model, prepare
+from models.variants import fix_starts, require_blocks
 from optimizer import results as R
-from optimizer.highs_direct import DirectHighs, RunReport
-from optimizer.progress import LiveProgress
-from optimizer.interrupt import interruptible
-from optimizer.numerics import range_issues
-from optimizer.status import Status, classify
-from optimizer.verify import CORRECTED, DISAGREE, Verification, check_answer, skipped
+from optimizer.backend.highs_direct import DirectHighs, RunReport
+from optimizer.backend.progress import LiveProgress
+from optimizer.backend.interrupt import interruptible
+from optimizer.backend.options import highs_of, highs_options
+from optimizer.backend.numerics import range_issues
+from optimizer.backend.status import Status, classify
+from optimizer.backend.verify import CORRECTED, DISAGREE, Verification, check_answer, skipped
 
 DEFAULT_MIP_GAP = 1e-4
 AUTO_SENSITIVITY_ROWS = 10_000  # above this, sensitivities only when asked for
@@ -41,11 +43,10 @@ NUMERIC_WARNINGS = ("numerical", "ill-condition", "excessive", "|value|", "diver
 #: A fixed seed makes runs repeatable; RINS and RENS off: on the default instance
 #: they cost about 30 % of the LP iterations without finding better plans
 #: (benchmarks/README.md, "Cutting the search").
-HIGHS_DEFAULTS: dict[str, Any] = {
-    "random_seed": 0,
-    "mip_heuristic_run_rins": False,
-    "mip_heuristic_run_rens": False,
-}
+HIGHS_DEFAULTS: dict[str, Any] = highs_options(
+    mip_heuristic_run_rins=False,
+    mip_heuristic_run_rens=False,
+)
 
 
 @dataclass
@@ -58,13 +59,13 @@ class SolveOptions:
     fixed_starts: {(site, period label): blocks}; when given, the retrofit schedule is
         fixed to it (every other start is 0) and only operations and financing are chosen
     min_blocks: {site: blocks}; the plan starts at least that many blocks at the site
-        over the horizon (``optimizer.site_value`` asks what one more hall would cost)
+        over the horizon (``optimizer.analyses.site_value`` asks what one more hall would cost)
     log: stream the HiGHS log to standard error
     progress: after a second, show a live line (elapsed, best plan, bound, gap) on
-        standard error when it is a terminal (``optimizer.progress``)
+        standard error when it is a terminal (``optimizer.backend.progress``)
     check: after the MIP, solve the LP at the plan's retrofit schedule with presolve
         off and keep its plan if it is better beyond the gap tolerance
-        (``optimizer.verify``; on by default)
+        (``optimizer.backend.verify``; on by default)
     verify: also re-solve the MIP with presolve off from the plan and compare
         objective and bound (``--verify``)
     """
@@ -106,7 +107,7 @@ class Result:
     plan: dict | None = None
     model: Any = None
     sensitivities: pd.DataFrame | None = None  # optimizer.sensitivity: kind, name, period, value_usd
-    verification: Verification | None = None  # optimizer.verify: was HiGHS's answer checked
+    verification: Verification | None = None  # optimizer.backend.verify: was HiGHS's answer checked
 
     @property
     def has_plan(self) -> bool:
@@ -138,14 +139,15 @@ class Result:
         return {k: round(v, 4) for k, v in self.timings.items()}
 
 
-def _relative_gap(objective: float | None, bound: float | None) -> float | None:
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """``|bound - objective| / max(|objective|, 1)``: HiGHS's relative MIP gap; None without both."""
     if objective is None or bound is None:
         return None
     return abs(bound - objective) / max(abs(objective), 1e-9 * MONEY_SCALE / MONEY_SCALE, 1.0)
 
 
 def new_highs() -> DirectHighs:
-    """A fresh HiGHS handle for one solve (``optimizer.highs_direct``).
+    """A fresh HiGHS handle for one solve (``optimizer.backend.highs_direct``).
 
     Every solve here gets its handle through this function, so it is the one place
     to wrap to observe a solve's ``highspy.Highs`` (``handle._solver_model``, set
@@ -154,41 +156,13 @@ def new_highs() -> DirectHighs:
     return DirectHighs()
 
 
-def fix_starts(model, schedule: dict[tuple[str, str], int]) -> None:
-    """Fix ``start`` to a given schedule (0 wherever the schedule says nothing).
-
-    Raises ValueError naming a start the model cannot take (site not retrofittable,
-    before its earliest start, or more blocks than it holds).
-    """
-    for key, blocks in schedule.items():
-        if blocks and key not in model.start_index:
-            raise ValueError(f"site {key[0]} cannot start a block in {key[1]} (not retrofittable there)")
-    for key in model.start_index:
-        blocks = int(schedule.get(key, 0))
-        if blocks > model.start[key].ub:
-            raise ValueError(f"site {key[0]} holds at most {int(model.start[key].ub)} blocks, got {blocks} in {key[1]}")
-        model.start[key].fix(blocks)
-
-
-def require_blocks(model, min_blocks: dict[str, int]) -> None:
-    """``started[s, last period] >= blocks``: at least that many blocks at site s.
-
-    Raises ValueError for a site that cannot take that many blocks.
-    """
-    last = model.T_list[-1]
-    for site, blocks in min_blocks.items():
-        if site not in model.SA_set or blocks > model.started[site, last].ub:
-            raise ValueError(f"site {site} cannot hold {blocks} blocks")
-        model.started[site, last].setlb(blocks)
-
-
 def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
     """Build the model, solve it with HiGHS, extract the tables."""
     options = options or SolveOptions()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     out_of_range = range_issues(instance)
-    if out_of_range:  # HiGHS would answer wrongly or crash (optimizer/numerics.py)
+    if out_of_range:  # HiGHS would answer wrongly or crash (optimizer/backend/numerics.py)
         return Result(instance=instance, status=Status.ERROR, reason=str(out_of_range[0]), timings=timings)
     data = prepare(instance)
     model = build_model(data)
@@ -206,8 +180,8 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
     if progress is not None:
         tee.append(progress)
     try:
-        # Ctrl-C stops HiGHS and keeps its incumbent (optimizer/interrupt.py)
-        with interruptible(lambda: solver._solver_model) as interrupt:
+        # Ctrl-C stops HiGHS and keeps its incumbent (optimizer/backend/interrupt.py)
+        with interruptible(lambda: highs_of(solver)) as interrupt:
             report = solver.solve(
                 model,
                 time_limit=options.time_limit,
@@ -241,7 +215,7 @@ def solve(instance: Instance, options: SolveOptions | None = None) -> Result:
 
 
 def _check(result: Result, solver: DirectHighs, report: RunReport, options: SolveOptions, highs_options: dict) -> None:
-    """Check HiGHS's answer (``optimizer.verify``); keep a better plan if one is found.
+    """Check HiGHS's answer (``optimizer.backend.verify``); keep a better plan if one is found.
 
     A corrected plan is loaded into the model, its objective replaces HiGHS's, the
     bound is raised to it if it was below, and a warning line says so.
@@ -269,7 +243,7 @@ def _check(result: Result, solver: DirectHighs, report: RunReport, options: Solv
         result.objective_usd = objective
         if result.bound_usd is not None and result.bound_usd < objective:
             result.bound_usd = objective
-        result.mip_gap = _relative_gap(result.objective_usd, result.bound_usd)
+        result.mip_gap = relative_gap(result.objective_usd, result.bound_usd)
         result.warnings.append("answer corrected: " + check.reason)
     elif check.status == DISAGREE:
         result.warnings.append("answer not confirmed: " + check.reason)
@@ -325,7 +299,7 @@ def outcome(
         result.bound_usd = result.objective_usd
     else:
         result.bound_usd = report.bound * MONEY_SCALE if report.bound is not None else None
-    result.mip_gap = _relative_gap(result.objective_usd, result.bound_usd)
+    result.mip_gap = relative_gap(result.objective_usd, result.bound_usd)
     return result
 
 
@@ -344,5 +318,5 @@ def fill_tables(result: Result) -> None:
 
 def _disambiguate(model, options: SolveOptions) -> tuple[Status, str]:
     """HiGHS presolve may only say "infeasible or unbounded": ask again without presolve."""
-    report = DirectHighs().solve(model, time_limit=options.time_limit, options={"presolve": "off", "random_seed": 0})
+    report = DirectHighs().solve(model, time_limit=options.time_limit, options=highs_options(presolve="off"))
     return classify(report.model_status, report.has_solution)

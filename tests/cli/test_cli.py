@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import cli.main as cli_main
+import cli.solve_cmd as solve_cmd
 from cli.main import main
 from instances import instance_from_dict
 from optimizer import SolveOptions
@@ -61,7 +61,7 @@ def test_solve_json_online_is_null_after_the_horizon(monkeypatch):
     def fixed_options(**kwargs):
         return SolveOptions(fixed_starts={("A", "2026-01"): 1}, **kwargs)
 
-    monkeypatch.setattr(cli_main, "SolveOptions", fixed_options)
+    monkeypatch.setattr(solve_cmd, "SolveOptions", fixed_options)
     res = invoke("solve", TINY / "late_block.json", "--json", "--mip-gap", "1e-9")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)

@@ -26,8 +26,8 @@ from PIL import Image
 from cli.main import main
 from instances import load_instance
 from models import MONEY_SCALE, build_model, prepare
-from optimizer.charts import CHARTS
-from optimizer.progress import HighsLogParser, LiveProgress, parse_mip_row
+from optimizer.reports.charts import CHARTS
+from optimizer.backend.progress import HighsLogParser, LiveProgress, parse_mip_row
 
 REF = Path(__file__).parent.parent / "data" / "reference"
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -18,9 +18,9 @@ from cli.main import main
 from instances import InputError, apply_overrides, instance_from_dict, read_json
 from instances.prices import price_overrides
 from optimizer import SolveOptions, solve
-from optimizer.breakeven import breakeven
-from optimizer.compare import retrofit_changes
-from tests.optimizer.test_sweep import base
+from optimizer.analyses.breakeven import breakeven
+from optimizer.runs.compare import retrofit_changes
+from tests.optimizer.analyses.test_sweep import base
 
 TIGHT = SolveOptions(mip_gap=1e-9, sensitivities=False)
 LABELS = ["2026-01", "2026-04", "2026-07", "2026-10"]
@@ -34,12 +34,12 @@ def invoke(*args):
 def no_charts(monkeypatch):
     """Run folders without the workbook and the chart images: they take seconds to draw
     and nothing here reads them."""
-    import optimizer.charts
-    import optimizer.workbook
+    import optimizer.reports.charts
+    import optimizer.reports.workbook
 
-    monkeypatch.setattr(optimizer.charts, "tables_from_result", lambda result: None)
-    monkeypatch.setattr(optimizer.charts, "draw_charts", lambda tables, path: None)
-    monkeypatch.setattr(optimizer.workbook, "write_workbook", lambda result, path: None)
+    monkeypatch.setattr(optimizer.reports.charts, "tables_from_result", lambda result: None)
+    monkeypatch.setattr(optimizer.reports.charts, "draw_charts", lambda tables, path: None)
+    monkeypatch.setattr(optimizer.reports.workbook, "write_workbook", lambda result, path: None)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from instances import instance_from_dict
 from models import MONEY_SCALE, build_model, prepare
 from optimizer import SolveOptions, solve
 from optimizer.evaluator import evaluate
-from optimizer.highs_direct import DirectHighs
+from optimizer.backend.highs_direct import DirectHighs
 
 MAX_SCHEDULES = 400
 

@@ -24,7 +24,7 @@ from pyomo.contrib.solver.common.factory import SolverFactory
 from instances import instance_from_dict, load_instance
 from models import MONEY_SCALE, build_model, prepare
 from optimizer import SolveOptions, fix_starts, solve
-from optimizer.diagnose import first_violation
+from optimizer.analyses.diagnose import first_violation
 from optimizer.evaluator import evaluate
 
 TIGHT = SolveOptions(mip_gap=1e-9)

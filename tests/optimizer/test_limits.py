@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from cli.main import main
 from instances import instance_from_dict
 from optimizer import SolveOptions, Status, solve
-from optimizer.interrupt import interruptible
-from optimizer.status import classify
+from optimizer.backend.interrupt import interruptible
+from optimizer.backend.status import classify
 
 sys.path.append(str(Path(__file__).parents[1]))  # tests/, for reliability_cases
 

@@ -24,8 +24,8 @@ import pytest
 
 from instances import instance_from_dict
 from optimizer import SolveOptions, solve
-from optimizer.scenario_gen import generate_scenarios
-from optimizer.value_of_information import plain_options
+from instances.scenario_gen import generate_scenarios
+from optimizer.analyses.value_of_information import plain_options
 
 ROOT = Path(__file__).resolve().parents[2]
 TIGHT = plain_options(SolveOptions(mip_gap=1e-9))  # gap 1e-9, no post-solve extras

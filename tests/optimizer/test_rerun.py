@@ -14,7 +14,7 @@ import pytest
 from instances import apply_overrides, instance_from_dict
 from optimizer import SolveOptions, solve
 from optimizer.rerun import MUTABLE_FIELDS, Rerunner, changed_fields, relaxation_infeasible
-from optimizer.sweep import schedule_short
+from optimizer.analyses.sweep import schedule_short
 from models import prepare
 
 TIGHT = SolveOptions(mip_gap=1e-9, sensitivities=False)

@@ -32,6 +32,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from cli import report
+from optimizer.reports import tables
 from cli.main import main
 from instances import instance_from_dict
 from optimizer import SolveOptions, Status, solve
@@ -125,7 +126,7 @@ def test_written_tables_have_a_scenario_column(tmp_path):
 
 
 def test_npv_distribution_by_hand(result):
-    dist = report.npv_distribution(result.scenario_npv)
+    dist = tables.npv_distribution(result.scenario_npv)
     assert dist["min"] == usd(3_000_000)
     assert dist["max"] == usd(5_810_500)
     assert dist["mean"] == usd(4_686_300)
@@ -141,10 +142,10 @@ def test_npv_distribution_by_hand(result):
 
 def test_weighted_quantile_edges():
     # values 1, 2, 3 with probabilities 0.2, 0.3, 0.5: cumulative 0.2, 0.5, 1.0
-    assert report.weighted_quantile([3, 1, 2], [0.5, 0.2, 0.3], 0.2) == 1
-    assert report.weighted_quantile([3, 1, 2], [0.5, 0.2, 0.3], 0.21) == 2
-    assert report.weighted_quantile([3, 1, 2], [0.5, 0.2, 0.3], 0.5) == 2
-    assert report.weighted_quantile([3, 1, 2], [0.5, 0.2, 0.3], 0.51) == 3
+    assert tables.weighted_quantile([3, 1, 2], [0.5, 0.2, 0.3], 0.2) == 1
+    assert tables.weighted_quantile([3, 1, 2], [0.5, 0.2, 0.3], 0.21) == 2
+    assert tables.weighted_quantile([3, 1, 2], [0.5, 0.2, 0.3], 0.5) == 2
+    assert tables.weighted_quantile([3, 1, 2], [0.5, 0.2, 0.3], 0.51) == 3
 
 
 def test_report_prints_the_distribution_only_with_two_scenarios_or_more(result):
@@ -157,7 +158,7 @@ def test_report_prints_the_distribution_only_with_two_scenarios_or_more(result):
     one = copy.deepcopy(two_scenarios())
     del one["scenarios"]
     single = solve(instance_from_dict(one), SolveOptions(mip_gap=1e-9))
-    assert report.npv_distribution(single.scenario_npv) is None
+    assert tables.npv_distribution(single.scenario_npv) is None
     buf = io.StringIO()
     report.print_report(single, Console(file=buf, width=200, soft_wrap=False))
     assert "NPV distribution" not in buf.getvalue()

@@ -139,13 +139,13 @@ def test_turned_off_and_the_model_is_left_as_it_was(solved):
 
 
 def test_cli_report_and_out_folder(tmp_path, monkeypatch):
-    import optimizer.charts
-    import optimizer.workbook
+    import optimizer.reports.charts
+    import optimizer.reports.workbook
 
     # no workbook and no chart images: slow to draw, not read here
-    monkeypatch.setattr(optimizer.charts, "tables_from_result", lambda result: None)
-    monkeypatch.setattr(optimizer.charts, "draw_charts", lambda tables, path: None)
-    monkeypatch.setattr(optimizer.workbook, "write_workbook", lambda result, path: None)
+    monkeypatch.setattr(optimizer.reports.charts, "tables_from_result", lambda result: None)
+    monkeypatch.setattr(optimizer.reports.charts, "draw_charts", lambda tables, path: None)
+    monkeypatch.setattr(optimizer.reports.workbook, "write_workbook", lambda result, path: None)
     path = tmp_path / "sens.json"
     path.write_text(json.dumps(base()))
     out = tmp_path / "run"

@@ -1,0 +1,104 @@
+"""What every command shares: exit codes, the one-line input error, ``--set`` and
+``--prices`` parsing, loading an instance, checking an ``--out`` folder.
+
+Exit codes: 0 a plan was found (or the check passed), 1 no plan, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from instances import InputError, Instance, default_instance_dict, load_default, load_instance, read_json
+from optimizer.backend.numerics import range_issues
+from optimizer.runs.output import OutputError, check_target
+
+EXIT_NO_PLAN = 1
+EXIT_INPUT = 2
+
+
+def fail_input(message: str) -> None:
+    """One line on stderr, exit code 2."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def check_out_dir(out_dir: str | None, force: bool) -> None:
+    """Before a solve: an ``--out`` folder that cannot take a run exits 2 with one line."""
+    if out_dir:
+        try:
+            check_target(out_dir, force)
+        except OutputError as exc:
+            fail_input(str(exc))
+
+
+def parse_set(values: tuple[str, ...]) -> list[tuple[str, object]]:
+    """``PATH=VALUE`` pairs; VALUE is JSON (a bare word is taken as a string)."""
+    out = []
+    for item in values:
+        if "=" not in item:
+            fail_input(f'--set {item}: expected PATH=VALUE')
+        path, text = item.split("=", 1)
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        out.append((path.strip(), value))
+    return out
+
+
+def load(path: str | None, overrides: list[tuple[str, object]] | None = None) -> Instance:
+    """The instance at ``path``, or the embedded default; input errors exit 2."""
+    try:
+        inst = load_default(overrides) if path is None else load_instance(path, overrides)
+        out_of_range = range_issues(inst)  # numbers HiGHS cannot be trusted with
+        if out_of_range:
+            raise InputError(out_of_range)
+        return inst
+    except InputError as exc:
+        fail_input(str(exc))
+        raise  # unreachable
+
+
+def price_sets(instance: str | None, prices_file: str | None) -> list[tuple[str, object]]:
+    """``--prices FILE.csv``: the overrides its columns stand for (``instances.prices``),
+    applied before ``--set``; input errors exit 2."""
+    if not prices_file:
+        return []
+    from instances.prices import price_overrides
+
+    try:
+        return price_overrides(prices_file, default_instance_dict() if instance is None else read_json(instance))
+    except InputError as exc:
+        fail_input(str(exc))
+        raise  # unreachable
+
+
+def base_instance(instance: str | None) -> tuple[dict, str | None]:
+    """The instance dict and the folder its CSV series are read from (exit 2 on error)."""
+    if instance is None:
+        return default_instance_dict(), None
+    try:
+        return read_json(instance), str(Path(instance).parent)
+    except InputError as exc:
+        fail_input(str(exc))
+        raise  # unreachable
+
+
+def fixed_overrides(raw: dict, prices_file: str | None, sets: tuple[str, ...]) -> list:
+    """``--prices`` columns, then ``--set`` pairs; exit 2 on a bad file or path."""
+    from instances.overrides import apply_overrides
+    from instances.prices import price_overrides
+
+    out = []
+    try:
+        if prices_file:
+            out.extend(price_overrides(prices_file, raw))
+        out.extend(parse_set(sets))
+        apply_overrides(raw, out)  # every path checked now, not once per case
+    except InputError as exc:
+        fail_input(str(exc))
+    return out

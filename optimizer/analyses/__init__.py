@@ -1,0 +1,50 @@
+"""Questions asked of a plan; each returns data (a dataclass with ``to_json()`` or a
+table) and never prints.
+
+- ``explain``: why an instance has no plan (the smallest relaxation)
+- ``diagnose``: the first period and constraint a fixed schedule breaks
+- ``starts``: a given retrofit schedule against the optimum
+- ``site_value``: each site's unit economics and worth to the plan
+- ``breakeven``: the parameter value at which a site's first start changes
+- ``value_of_information``: EVPI and VSS of a stochastic instance
+- ``sweep``: the plan over a grid of parameter values
+- ``baselines``: the plan against simple rules finance teams use
+"""
+
+from __future__ import annotations
+
+# public name -> the module of this package that holds it
+_HOME = {
+    "Explanation": "explain",
+    "Relaxation": "explain",
+    "explain_infeasibility": "explain",
+    "explanation_json": "explain",
+    "first_violation": "diagnose",
+    "structural_violation": "diagnose",
+    "compare_schedule": "starts",
+    "comparison_json": "starts",
+    "retrofit_sites": "site_value",
+    "site_values": "site_value",
+    "Breakeven": "breakeven",
+    "breakeven": "breakeven",
+    "ValueOfInformation": "value_of_information",
+    "value_of_information": "value_of_information",
+    "grid": "sweep",
+    "parse_vary": "sweep",
+    "run_sweep": "sweep",
+    "check_paths": "sweep",
+    "Baselines": "baselines",
+    "baselines": "baselines",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str):
+    """Load the module that holds ``name`` on first use (importing the package stays cheap
+    and cannot close an import circle)."""
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"{__name__}.{_HOME[name]}"), name)

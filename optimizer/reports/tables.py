@@ -1,0 +1,116 @@
+"""Headline figures of a solved plan, for the terminal report, ``--json`` and the
+reports: expected totals, MW per year, the distribution of scenario NPV. Data only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:  # type only: reports sit below the solve layer
+    from optimizer.solve import Result
+
+PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+
+
+def totals(result: Result) -> dict:
+    """Headline figures (expected over scenarios)."""
+    f = result.finance
+    p = result.instance.scenarios["probability"]
+    w = f.index.get_level_values("scenario").map(p).to_numpy()
+
+    def expect(col: str) -> float:
+        return float((f[col] * w).sum())
+
+    alloc = result.allocation
+    last = result.instance.period_labels[-1]
+    ai_end = alloc.xs(last, level="period")["ai_it_mw"].groupby(level="scenario").sum()
+    return {
+        "ebitda_usd": expect("ebitda_usd"),
+        "capex_usd": expect("capex_usd"),
+        "dividends_usd": expect("dividend_usd"),
+        "draws_usd": expect("draws_usd"),
+        "interest_usd": expect("interest_usd"),
+        "peak_debt_usd": float(f["debt_usd"].max()),
+        "min_cash_usd": float(f["cash_usd"].min()),
+        "ai_it_mw_at_end": float((ai_end * p.reindex(ai_end.index)).sum()),
+    }
+
+
+def yearly_split(result: Result) -> pd.DataFrame:
+    """Average MW per calendar year: mining, AI (IT and grid), construction, idle (expected)."""
+    a = result.allocation
+    p = result.instance.scenarios["probability"]
+    cols = ["mine_mw", "ai_it_mw", "ai_grid_mw", "construction_mw", "idle_mw"]
+    weighted = a[cols].mul(a.index.get_level_values("scenario").map(p).to_numpy(), axis=0)
+    per_period = weighted.groupby(level="period", sort=False).sum()
+    years = per_period.index.str[:4]
+    return per_period.groupby(years).mean()
+
+
+def weighted_quantile(values, probabilities, q: float) -> float:
+    """Lower quantile of a discrete distribution: the smallest value v with
+    ``P(NPV <= v) >= q`` (the value at risk convention of the CVaR objective)."""
+    pairs = sorted(zip(values, probabilities))
+    total = sum(p for _, p in pairs)
+    cumulative = 0.0
+    for v, p in pairs:
+        cumulative += p / total
+        if cumulative >= q - 1e-12:
+            return float(v)
+    return float(pairs[-1][0])
+
+
+def npv_distribution(scenario_npv: pd.DataFrame | None) -> dict | None:
+    """min / mean / max / standard deviation / percentiles (P5..P95, probability
+    weighted, lower quantiles) and P(NPV < 0) of the scenario NPVs; None with fewer
+    than two scenarios."""
+    if scenario_npv is None or len(scenario_npv) < 2:
+        return None
+    v = scenario_npv["npv_usd"].to_numpy(dtype=float)
+    p = scenario_npv["probability"].to_numpy(dtype=float)
+    p = p / p.sum()
+    mean = float((p * v).sum())
+    out = {
+        "min": float(v.min()),
+        "mean": mean,
+        "max": float(v.max()),
+        "std": float(((p * (v - mean) ** 2).sum()) ** 0.5),
+    }
+    for q in PERCENTILES:
+        out[f"p{q}"] = weighted_quantile(v, p, q / 100.0)
+    out["prob_negative"] = float(p[v < 0].sum())
+    return out
+
+
+BASELINE_COLUMNS = ["scenario", "plan", "npv_usd", "gap_usd", "gap_pct", "peak_debt_usd", "lowest_cash_usd", "feasible", "blocks", "note"]
+
+
+def baseline_rows(data: dict) -> list[dict]:
+    """The rows of the workbook sheet and the HTML table, from :meth:`optimizer.analyses.baselines.Baselines.to_json`
+    (so that a run folder's ``summary.json`` is enough): the optimum first, then every
+    rule; with scenarios, the expectation (scenario ``expected``) then each scenario."""
+    rows = []
+    optimum_sc = data.get("optimum_scenarios") or {}
+    levels = ["expected", *optimum_sc] if optimum_sc else [""]
+    for level in levels:
+        if level in ("", "expected"):
+            opt = {"npv_usd": data.get("optimum_usd"), "gap_usd": 0.0 if data.get("optimum_usd") is not None else None,
+                   "gap_pct": 0.0 if data.get("optimum_usd") is not None else None,
+                   "peak_debt_usd": data.get("optimum_peak_debt_usd"), "lowest_cash_usd": data.get("optimum_lowest_cash_usd")}
+        else:
+            opt = optimum_sc[level]
+        rows.append({"scenario": level, "plan": "optimum", **baseline_figures(opt), "feasible": data.get("optimum_usd") is not None,
+                     "blocks": None, "note": data.get("optimum_status", "")})
+        for b in data.get("baselines", []):
+            figs = b if level in ("", "expected") else (b.get("scenarios") or {}).get(level, {})
+            v = b.get("first_violation")
+            note = f"{v['period']} {v['constraint']}: {v['detail']}" if v else ("" if b.get("feasible") else b.get("reason", ""))
+            rows.append({"scenario": level, "plan": b.get("label") or b["name"], **baseline_figures(figs), "feasible": bool(b.get("feasible")),
+                         "blocks": b.get("blocks"), "note": note})
+    return rows
+
+
+def baseline_figures(d: dict) -> dict:
+    return {k: d.get(k) for k in ("npv_usd", "gap_usd", "gap_pct", "peak_debt_usd", "lowest_cash_usd")}
