@@ -70,11 +70,11 @@ def price_sets(instance: str | None, prices_file: str | None) -> list[tuple[str,
     applied before ``--set``; input errors exit 2."""
     if not prices_file:
         return []
-    from instances import read_json
+    from instances import read_raw
     from instances.prices import price_overrides
 
     try:
-        return price_overrides(prices_file, default_instance_dict() if instance is None else read_json(instance))
+        return price_overrides(prices_file, default_instance_dict() if instance is None else read_raw(instance))
     except InputError as exc:
         fail_input(str(exc))
         raise  # unreachable
@@ -94,7 +94,7 @@ def main() -> None:
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap.")
 @click.option("--threads", type=click.IntRange(min=1), help="Solver threads.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path (repeatable).")
-@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV (period + one column per dotted path), before --set.")
+@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV or a workbook sheet, book.xlsx#Sheet (period + one column per dotted path), before --set.")
 @click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
 @click.option("--log", is_flag=True, help="Stream the HiGHS log to stderr.")
 @click.option("--quiet", is_flag=True, help="No live progress line on stderr (shown only on a terminal, after 1 s).")
@@ -197,8 +197,18 @@ def validate_cmd(instance) -> None:
 
 
 @main.command("example")
-def example_cmd() -> None:
+@click.option("--xlsx", "book", type=click.Path(dir_okay=False), help="Write it as an instance workbook instead (BOOK.xlsx).")
+@click.option("--force", is_flag=True, help="Replace the --xlsx file if it exists.")
+def example_cmd(book=None, force=False) -> None:
     """Print the embedded default instance as JSON (a starting point for your own)."""
+    if book:
+        from cli.template_cmd import refuse_existing
+        from instances.xlsx import write_workbook
+
+        refuse_existing(book, force)
+        write_workbook(default_instance_dict(), book)
+        click.echo(f"wrote {book}: allocate solve {book}", err=True)
+        return
     click.echo(json.dumps(default_instance_dict(), indent=2))
 
 
@@ -223,6 +233,11 @@ main.add_command(breakeven_cmd)
 
 from cli.why_cmd import why_cmd
 main.add_command(why_cmd)
+
+from cli.template_cmd import template_cmd
+from cli.convert_cmd import convert_cmd
+main.add_command(template_cmd)
+main.add_command(convert_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover

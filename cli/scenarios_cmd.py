@@ -15,7 +15,7 @@ import click
 import numpy as np
 
 from instances import InputError, load_instance
-from instances.load import read_json
+from instances.load import read_raw
 from optimizer.scenario_gen import generate_scenarios
 
 EXIT_INPUT = 2
@@ -31,7 +31,7 @@ def scenarios_cmd(instance, paths, seed, reduce_to, out_file) -> None:
     """Write INSTANCE with N hashprice scenarios (docs/uncertainty.md)."""
     try:
         load_instance(instance)  # every problem reported before generating
-        raw = read_json(instance)
+        raw = read_raw(instance)
         base_dir = Path(instance).parent
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)

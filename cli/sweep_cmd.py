@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.report import money
-from instances import InputError, default_instance_dict, read_json
+from instances import InputError, default_instance_dict, load_instance, read_raw
+from instances.load import is_workbook
 from optimizer import DEFAULT_MIP_GAP, SolveOptions
 from optimizer.output import OutputError, dumps, write_csv, write_run
 from optimizer.sweep import grid, parse_vary, run_sweep, check_paths
@@ -37,7 +38,9 @@ def base_instance(instance: str | None) -> tuple[dict, str | None]:
     if instance is None:
         return default_instance_dict(), None
     try:
-        return read_json(instance), str(Path(instance).parent)
+        if is_workbook(instance):
+            load_instance(instance)  # a workbook's problems named by sheet and cell, before any case
+        return read_raw(instance), str(Path(instance).parent)
     except InputError as exc:
         _fail(str(exc))
         raise  # unreachable
@@ -106,7 +109,7 @@ def sweep_table(rows, paths: list[str]) -> Table:
 @click.option("--out", "out_dir", type=click.Path(), help="Write sweep.csv (and summary.json) into this folder.")
 @click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path in every case (repeatable).")
-@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV (period + one column per dotted path), before --set.")
+@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV or a workbook sheet, book.xlsx#Sheet (period + one column per dotted path), before --set.")
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap of each case.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per case, in seconds.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")

@@ -719,6 +719,46 @@ def _indexed(raw: dict, dotted: str) -> str:
     return ".".join(out)
 
 
+def sheet_text(path: str | Path, sheet: str | None = None) -> tuple[str, list[str], list[str], list[list[str]]]:
+    """A plain sheet (``--prices book.xlsx#Sheet``; the first sheet when ``sheet`` is
+    None) as text: (sheet name, headers, column letters, rows). Numbers are written
+    exactly, dates as ``YYYY-MM``, empty cells as ``""``; a formula without a saved
+    value or an Excel error is an InputError naming its cell."""
+    book = _Book(Path(path))
+    if sheet is None:
+        ws = book.values.worksheets[0]
+    else:
+        ws = book.sheet(sheet)
+        if ws is None:
+            have = ", ".join(w.title for w in book.values.worksheets)
+            raise InputError(Issue(f"{path}#{sheet}", f'no sheet "{sheet}" (the workbook has {have})'))
+    r = _Reader(book)
+
+    def text(cell) -> str:
+        v = r.value(ws, cell, "the cell")
+        if r.issues:
+            raise InputError(r.issues[0])
+        if v is None:
+            return ""
+        if isinstance(v, (dt.datetime, dt.date)):
+            return f"{v.year:04d}-{v.month:02d}"
+        if isinstance(v, bool):
+            return "TRUE" if v else "FALSE"
+        if isinstance(v, float):
+            return number_text(v)
+        return str(v)
+
+    from openpyxl.utils import get_column_letter
+
+    rows = [[text(c) for c in row] for row in ws.iter_rows()]
+    if not rows:
+        raise InputError(Issue(f"{path}#{ws.title}", "the sheet is empty"))
+    width = max(len(row) for row in rows)
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    body = [row for row in rows[1:] if any(row)]
+    return ws.title, rows[0], [get_column_letter(j) for j in range(1, width + 1)], body
+
+
 # --------------------------------------------------------------------------- locating
 
 
@@ -1064,6 +1104,9 @@ def replace_atomically(path: Path, write: Callable[[Path], None]) -> Path:
     os.close(fd)
     try:
         write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for the temporary file only
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
