@@ -308,7 +308,7 @@ def _series_cell(r: _Reader, ws, cell, v: Any, label: str, rule: str) -> Any:
         return float(v)
     except ValueError:
         pass
-    hint = _closest(v, columns) or (" (the Series sheet has no such column)" if columns is not None else "")
+    hint = _closest(v, columns)
     r.fail(ws.title, cell.coordinate, f"{label} must be a number{rule} or the name of a Series column, got {_shown(v)}{hint}")
     return None
 
