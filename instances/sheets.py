@@ -86,7 +86,6 @@ def _c(key: str, kind: str, unit: str = "", meaning: str = "", default: str = "o
 
 
 USD = "USD"
-SERIES_NOTE = "series"
 
 HORIZON = Sheet(
     "Horizon",
@@ -261,8 +260,6 @@ README_SHEET = "README"
 ORDER = (README_SHEET, "Horizon", "Markets", "Sites", "Mining", "AI", "PowerTiers", "ASICModels", "Finance", "Debt", "Scenarios", SERIES_SHEET)
 SHEETS = {s.name: s for s in FIELD_SHEETS + TABLES}
 
-# field sheets: the columns besides `field`; Markets adds `region` for ai_demand_it_mw
-FIELD_SHEET_COLUMNS = ("field", "value") + GROWTH_KEYS
 MEANING_HEADER = f"{NOTE_PREFIX} meaning"
 
 README_LINES = (

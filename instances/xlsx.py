@@ -992,11 +992,17 @@ def _sheet_rows(raw: dict, base_dir: Path | None) -> tuple[dict[str, _Out], _Ban
     _check_keys(raw.get("risk", {}), {"cvar_alpha", "weight"}, "risk")
     _check_keys(raw.get("scenario_model", {}), {c.path[1] for c in SHEETS["Markets"].columns if c.path[0] == "scenario_model"}, "scenario_model")
     outs: dict[str, _Out] = {}
-    for sheet in (SHEETS["Horizon"], SHEETS["Markets"], SHEETS["Finance"]):
-        out = _Out(sheet, ["field", "region", "value", "start", "annual_growth [fraction per year]", "steps [YYYY-MM:factor; ...]", MEANING_HEADER] if sheet.name == "Markets" else ["field", "value", "start", "annual_growth [fraction per year]", "steps [YYYY-MM:factor; ...]", MEANING_HEADER], [])
-        out.comments = ["field name [unit]", "the region of an ai_demand_it_mw row", "the value (see the comment of the field name)", _growth_comment("value", "start"), _growth_comment("value", "annual_growth"), _growth_comment("value", "steps"), "what the field means (not read)"]
-        if sheet.name != "Markets":
-            out.comments.pop(1)
+    for sheet in FIELD_SHEETS:
+        region = sheet.name == "Markets"  # one ai_demand_it_mw row per region
+        headers = ["field"] + (["region"] if region else []) + ["value", "start", f"annual_growth [{GROWTH_UNITS['annual_growth']}]", f"steps [{GROWTH_UNITS['steps']}]", MEANING_HEADER]
+        comments = (
+            ["field name [unit]; its comment gives the meaning and default"]
+            + (["the region of an ai_demand_it_mw row"] if region else [])
+            + ["the value: see the comment of the field name"]
+            + [_growth_comment("value", part) for part in GROWTH_KEYS]
+            + ["what the field means (a note: not read)"]
+        )
+        out = _Out(sheet, headers, comments)
         for col in sheet.columns:
             value = _get(raw, col.path)
             dotted = ".".join(col.path)
@@ -1120,7 +1126,7 @@ LIST_ROWS = 500  # rows that get data validation lists and text formats in a tab
 def _save(outs: dict[str, _Out], series: dict[str, list[float]], labels: list[str], target: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -1193,8 +1199,6 @@ def _save(outs: dict[str, _Out], series: dict[str, list[float]], labels: list[st
                     c = put(ws, i, j, value)
                     if col.kind == "date" and j == value_col:
                         c.number_format = "@"
-                    if j == len(row):
-                        c.alignment = Alignment(wrap_text=False)
                 vcell = ws.cell(row=i, column=value_col).coordinate
                 if col.key == "period_months":
                     validate("period_months", vcell)

@@ -339,6 +339,7 @@ def test_a_formula_without_a_saved_value_is_named(tmp_path):
         ("Mining", "site", "M", "Q", 'site "Q" is not on the Sites sheet'),
         ("Sites", "power_price_usd_per_mwh", "A", "deck", 'power_price_usd_per_mwh must be a number or the name of a Series column, got "deck"'),
         ("Horizon", "period_months", None, 5, "period_months must be one of 1, 3, 6, 12, got 5"),
+        ("Finance", "min_cash_usd", None, "#DIV/0!", "min_cash_usd holds the Excel error #DIV/0!"),
     ],
 )
 def test_bad_cells_name_sheet_and_cell(tmp_path, sheet, header, row, value, expected):
