@@ -657,6 +657,8 @@ def _read_scenarios(r: _Reader, raw: dict) -> None:
             found[name] = {"name": name}
             r.places[f"scenarios[{i}]"] = Place(cell_ref(ws.title, f"A{row}"), f'scenario "{name}"')
             r.places[f"scenarios[{i}].name"] = Place(cell_ref(ws.title, f"A{row}"), f'scenario "{name}"')
+            if "probability" in cells:  # where a missing probability is asked for
+                r.places[f"scenarios[{i}].probability"] = Place(cell_ref(ws.title, cells["probability"].coordinate), f'scenario "{name}" probability')
         i = order.index(name)
         scen = found[name]
         if "probability" in cells:
@@ -667,7 +669,7 @@ def _read_scenarios(r: _Reader, raw: dict) -> None:
                 elif "probability" not in scen:
                     scen["probability"] = p
                     first_prob[name] = cell_ref(ws.title, cells["probability"].coordinate)
-                    r.places[f"scenarios[{i}].probability"] = Place(first_prob[name], "probability")
+                    r.places[f"scenarios[{i}].probability"] = Place(first_prob[name], f'scenario "{name}" probability')
         path_cell = cells.get("path")
         target = _convert(r, ws, path_cell, sheet.columns[2], "path") if path_cell is not None else None
         sets = scen.setdefault("set", {})
