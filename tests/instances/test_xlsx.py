@@ -494,3 +494,14 @@ def test_default_workbook_solves_to_the_npv_of_its_json(tmp_path):
     ev = evaluate(json_instance, json.loads((out / "plan.json").read_text()))
     assert ev.feasible
     assert ev.objective_usd == pytest.approx(summary["objective_usd"], rel=1e-6)
+
+
+def test_scenarios_write_a_workbook_holding_the_json_they_write(tmp_path):
+    book = tmp_path / "m.xlsx"
+    assert invoke("convert", TINY / "mine_and_lease.json", book).exit_code == 0
+    for target in ("s.json", "s.xlsx"):
+        res = invoke("scenarios", book, "--paths", 3, "--seed", 1, "-o", tmp_path / target)
+        assert res.exit_code == 0, res.output
+    from_json = json.loads((tmp_path / "s.json").read_text())
+    assert len(from_json["scenarios"]) == 3
+    assert normal(read_workbook(tmp_path / "s.xlsx"), None) == normal(from_json, None)
