@@ -251,11 +251,11 @@ def _convert(r: _Reader, ws, cell, col: Column, label: str) -> Any:
             r.fail(*where, f"{label} must be a{'n integer' if kind == 'integer' else ' number'}{rule}, got {_shown(v)}")
             return None
         if isinstance(v, str):
-            try:
-                v = float(v.replace(",", "")) if re.fullmatch(r"[-+]?[\d,]*\.?\d+(e[-+]?\d+)?", v.lower()) else float("x")
-            except ValueError:
+            number = number_in_text(v)
+            if number is None:
                 r.fail(*where, f"{label} must be a{'n integer' if kind == 'integer' else ' number'}{rule}, got {_shown(v)}")
                 return None
+            v = number
         if kind == "integer" and float(v).is_integer():
             return int(v)
         return v
@@ -278,12 +278,23 @@ def _convert(r: _Reader, ws, cell, col: Column, label: str) -> Any:
     if kind == "date":
         if isinstance(v, (dt.datetime, dt.date)):
             return f"{v.year:04d}-{v.month:02d}"
-        return v if isinstance(v, str) else v  # the validation names a malformed month
+        return v  # text as typed: the validation names a malformed month
     if kind == "series":
         return _series_cell(r, ws, cell, v, label, rule)
     if kind == "any":
         return _any_cell(r, ws, cell, v, label)
     raise AssertionError(kind)
+
+
+NUMBER_TEXT = re.compile(r"[-+]?(\d{1,3}(,\d{3})+|\d*)(\.\d+)?(e[-+]?\d+)?", re.IGNORECASE)
+
+
+def number_in_text(text: str) -> float | None:
+    """The number a text cell holds (``"1,000,000"``, ``"0.05"``, ``"1e6"``), or None."""
+    text = text.strip()
+    if not text or not NUMBER_TEXT.fullmatch(text) or not any(ch.isdigit() for ch in text):
+        return None
+    return float(text.replace(",", ""))
 
 
 def _shown(v: Any) -> str:
@@ -304,10 +315,9 @@ def _series_cell(r: _Reader, ws, cell, v: Any, label: str, rule: str) -> Any:
     columns = _series_columns(r)
     if v in columns:
         return _series_values(r, v, ws.title, cell.coordinate, label)
-    try:
-        return float(v)
-    except ValueError:
-        pass
+    number = number_in_text(v)
+    if number is not None:
+        return number
     hint = _closest(v, columns)
     r.fail(ws.title, cell.coordinate, f"{label} must be a number{rule} or the name of a Series column, got {_shown(v)}{hint}")
     return None

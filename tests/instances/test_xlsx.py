@@ -505,3 +505,23 @@ def test_scenarios_write_a_workbook_holding_the_json_they_write(tmp_path):
     from_json = json.loads((tmp_path / "s.json").read_text())
     assert len(from_json["scenarios"]) == 3
     assert normal(read_workbook(tmp_path / "s.xlsx"), None) == normal(from_json, None)
+
+
+def test_cells_as_a_spreadsheet_user_types_them(tmp_path):
+    # numbers typed as text with thousands separators, a month Excel turned into a
+    # date, booleans as text: read as the JSON would have them
+    import datetime as dt
+
+    book = good_book(tmp_path)
+    wb = openpyxl.load_workbook(book)
+    cash = find(wb["Finance"], "initial_cash_usd")
+    start = find(wb["Horizon"], "start")
+    eligible = find(wb["AI"], "eligible", "A")
+    wb["Finance"][cash] = "1,000,000"
+    wb["Horizon"][start] = dt.datetime(2026, 1, 1)
+    wb["AI"][eligible] = "true"
+    wb.save(book)
+    raw = read_workbook(book)
+    assert raw["finance"]["initial_cash_usd"] == 1_000_000
+    assert raw["horizon"]["start"] == "2026-01"
+    assert raw["sites"][1]["ai"]["eligible"] is True
