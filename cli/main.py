@@ -58,11 +58,24 @@ def load(path: str | None, overrides: list[tuple[str, object]] | None = None) ->
         inst = load_default(overrides) if path is None else load_instance(path, overrides)
         out_of_range = range_issues(inst)  # numbers HiGHS cannot be trusted with
         if out_of_range:
-            raise InputError(out_of_range)
+            raise InputError(locate_in_workbook(path, out_of_range, overrides))
         return inst
     except InputError as exc:
         fail_input(str(exc))
         raise  # unreachable
+
+
+def locate_in_workbook(path: str | None, issues: list, overrides=None) -> list:
+    """Issues with JSON paths named by the workbook cells they came from (``path`` a
+    workbook); unchanged otherwise."""
+    from instances.load import is_workbook
+
+    if path is None or not is_workbook(path):
+        return issues
+    from instances.xlsx import indexed_paths, locate, read_workbook_cells
+
+    raw, places = read_workbook_cells(path)
+    return locate(issues, places, indexed_paths(raw, [p for p, _ in overrides or []]))
 
 
 def price_sets(instance: str | None, prices_file: str | None) -> list[tuple[str, object]]:
@@ -180,7 +193,7 @@ def validate_cmd(instance) -> None:
         inst = load_instance(instance)
         out_of_range = range_issues(inst)
         if out_of_range:
-            raise InputError(out_of_range)
+            raise InputError(locate_in_workbook(instance, out_of_range))
     except InputError as exc:
         for line in exc.lines():
             click.echo(f"error: {line}", err=True)

@@ -525,3 +525,12 @@ def test_cells_as_a_spreadsheet_user_types_them(tmp_path):
     assert raw["finance"]["initial_cash_usd"] == 1_000_000
     assert raw["horizon"]["start"] == "2026-01"
     assert raw["sites"][1]["ai"]["eligible"] is True
+
+
+def test_a_number_beyond_the_solver_range_names_its_cell(tmp_path):
+    # optimizer.numerics.range_issues: grid MW of 1e12 is beyond the 1e10 the model takes
+    book = good_book(tmp_path)
+    cell = find(openpyxl.load_workbook(book)["Sites"], "grid_mw", "M")
+    edit(book, lambda wb: wb["Sites"].__setitem__(cell, 1e12))
+    line = one_error_line("solve", book)
+    assert line.startswith(f"error: Sites!{cell}: grid_mw") and "numerical range" in line
