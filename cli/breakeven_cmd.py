@@ -56,7 +56,7 @@ def print_breakeven(be, console: Console | None = None) -> None:
 @click.option("--high", type=float, help="High end (default 1.5 x the base value; for a series the factor 1.5).")
 @click.option("--tol", type=click.FloatRange(min=0, min_open=True), help="Close the bracket to this width (default 1e-3 of the range).")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path first (repeatable).")
-@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV first (before --set).")
+@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV or a workbook sheet (book.xlsx#Sheet) first (before --set).")
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_GAP, show_default=True, help="Relative MIP gap of each solve.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per solve, in seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")

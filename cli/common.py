@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from instances import InputError, Instance, default_instance_dict, load_default, load_instance, read_json
+from instances import InputError, Instance, default_instance_dict, load_default, load_instance, read_raw
+from instances.load import is_workbook
 from optimizer.backend.numerics import range_issues
 from optimizer.runs.output import OutputError, check_target
 
@@ -56,11 +57,22 @@ def load(path: str | None, overrides: list[tuple[str, object]] | None = None) ->
         inst = load_default(overrides) if path is None else load_instance(path, overrides)
         out_of_range = range_issues(inst)  # numbers HiGHS cannot be trusted with
         if out_of_range:
-            raise InputError(out_of_range)
+            raise InputError(locate_in_workbook(path, out_of_range, overrides))
         return inst
     except InputError as exc:
         fail_input(str(exc))
         raise  # unreachable
+
+
+def locate_in_workbook(path: str | None, issues: list, overrides=None) -> list:
+    """Issues with JSON paths named by the workbook cells they came from (``path`` a
+    workbook); unchanged otherwise."""
+    if path is None or not is_workbook(path):
+        return issues
+    from instances.xlsx import indexed_paths, locate, read_workbook_cells
+
+    raw, places = read_workbook_cells(path)
+    return locate(issues, places, indexed_paths(raw, [p for p, _ in overrides or []]))
 
 
 def price_sets(instance: str | None, prices_file: str | None) -> list[tuple[str, object]]:
@@ -71,7 +83,7 @@ def price_sets(instance: str | None, prices_file: str | None) -> list[tuple[str,
     from instances.prices import price_overrides
 
     try:
-        return price_overrides(prices_file, default_instance_dict() if instance is None else read_json(instance))
+        return price_overrides(prices_file, default_instance_dict() if instance is None else read_raw(instance))
     except InputError as exc:
         fail_input(str(exc))
         raise  # unreachable
@@ -82,7 +94,9 @@ def base_instance(instance: str | None) -> tuple[dict, str | None]:
     if instance is None:
         return default_instance_dict(), None
     try:
-        return read_json(instance), str(Path(instance).parent)
+        if is_workbook(instance):
+            load_instance(instance)  # a workbook's problems named by sheet and cell, before any case
+        return read_raw(instance), str(Path(instance).parent)
     except InputError as exc:
         fail_input(str(exc))
         raise  # unreachable
@@ -102,3 +116,10 @@ def fixed_overrides(raw: dict, prices_file: str | None, sets: tuple[str, ...]) -
     except InputError as exc:
         fail_input(str(exc))
     return out
+
+
+def refuse_existing(path: str, force: bool) -> None:
+    """An existing output file is replaced only with ``--force`` (it may hold work)."""
+    if Path(path).exists() and not force:
+        click.echo(f"error: {path}: exists (use --force to replace it)", err=True)
+        sys.exit(EXIT_INPUT)

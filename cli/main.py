@@ -14,12 +14,14 @@ import click
 from cli.baselines_cmd import baselines_cmd
 from cli.breakeven_cmd import breakeven_cmd
 from cli.compare_cmd import compare_cmd
+from cli.convert_cmd import convert_cmd
 from cli.evaluate_cmd import evaluate_cmd
 from cli.example_cmd import example_cmd
 from cli.report_cmd import plot_cmd, report_cmd
 from cli.scenarios_cmd import scenarios_cmd
 from cli.solve_cmd import solve_cmd
 from cli.sweep_cmd import sweep_cmd
+from cli.template_cmd import template_cmd
 from cli.validate_cmd import validate_cmd
 from cli.why_cmd import why_cmd
 
@@ -31,7 +33,7 @@ def main() -> None:
 
 
 # the order of ``allocate --help`` is click's (alphabetical); registration order is kept as before
-for command in (solve_cmd, validate_cmd, example_cmd, evaluate_cmd, plot_cmd, report_cmd, scenarios_cmd, sweep_cmd, compare_cmd, breakeven_cmd, why_cmd, baselines_cmd):
+for command in (solve_cmd, validate_cmd, example_cmd, evaluate_cmd, plot_cmd, report_cmd, scenarios_cmd, sweep_cmd, compare_cmd, breakeven_cmd, why_cmd, baselines_cmd, template_cmd, convert_cmd):
     main.add_command(command)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from cli.common import EXIT_INPUT
 from instances import InputError, load_instance
-from instances.load import read_json
+from instances.load import is_workbook, read_raw
 from instances.scenario_gen import generate_scenarios
 
 
@@ -25,12 +25,12 @@ from instances.scenario_gen import generate_scenarios
 @click.option("--paths", type=click.IntRange(min=1, max=100_000), required=True, help="Number of simulated hashprice paths.")
 @click.option("--seed", type=int, required=True, help="Seed of numpy.random.default_rng (same seed, same scenarios).")
 @click.option("--reduce", "reduce_to", type=click.IntRange(min=1), help="Keep K representative paths (k-medoids; probabilities = cluster shares).")
-@click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False), help="Write the instance here (default: standard output).")
+@click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False), help="Write the instance here, JSON or .xlsx (default: JSON on standard output).")
 def scenarios_cmd(instance, paths, seed, reduce_to, out_file) -> None:
     """Write INSTANCE with N hashprice scenarios (docs/uncertainty.md)."""
     try:
         load_instance(instance)  # every problem reported before generating
-        raw = read_json(instance)
+        raw = read_raw(instance)
         base_dir = Path(instance).parent
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -38,13 +38,22 @@ def scenarios_cmd(instance, paths, seed, reduce_to, out_file) -> None:
     if raw.get("scenarios"):
         click.echo(f"warning: the {len(raw['scenarios'])} scenarios of the instance are replaced by the generated ones", err=True)
     out, sim = generate_scenarios(raw, paths, seed, reduce_to)
-    if out_file and Path(out_file).resolve().parent != base_dir.resolve():
-        _rebase_csv(out, base_dir, Path(out_file).resolve().parent)
-    text = json.dumps(out, indent=2) + "\n"
-    if out_file:
-        Path(out_file).write_text(text)
+    if out_file and is_workbook(out_file):  # -o stochastic.xlsx: the instance as a workbook
+        from instances.xlsx import write_workbook
+
+        try:
+            write_workbook(out, out_file, base_dir=base_dir)
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
     else:
-        click.echo(text, nl=False)
+        if out_file and Path(out_file).resolve().parent != base_dir.resolve():
+            _rebase_csv(out, base_dir, Path(out_file).resolve().parent)
+        text = json.dumps(out, indent=2) + "\n"
+        if out_file:
+            Path(out_file).write_text(text)
+        else:
+            click.echo(text, nl=False)
     hp = sim.hashprice
     mean_path = hp.mean(axis=1)
     click.echo(

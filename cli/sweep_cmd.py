@@ -70,7 +70,7 @@ def sweep_table(rows, paths: list[str]) -> Table:
 @click.option("--out", "out_dir", type=click.Path(), help="Write sweep.csv (and summary.json) into this folder.")
 @click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path in every case (repeatable).")
-@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV (period + one column per dotted path), before --set.")
+@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV or a workbook sheet, book.xlsx#Sheet (period + one column per dotted path), before --set.")
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap of each case.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per case, in seconds.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")

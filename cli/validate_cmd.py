@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli.common import EXIT_INPUT
+from cli.common import EXIT_INPUT, locate_in_workbook
 from instances import InputError, load_instance
 from optimizer.backend.numerics import range_issues
 
@@ -19,7 +19,7 @@ def validate_cmd(instance) -> None:
         inst = load_instance(instance)
         out_of_range = range_issues(inst)
         if out_of_range:
-            raise InputError(out_of_range)
+            raise InputError(locate_in_workbook(instance, out_of_range))
     except InputError as exc:
         for line in exc.lines():
             click.echo(f"error: {line}", err=True)

@@ -1,9 +1,14 @@
 """Print the field tables of docs/instance-format.md from instances/schema.py.
 
     python docs/instance_tables.py > /tmp/tables.md   # then paste under "## Fields"
+    python docs/instance_tables.py --workbook          # the sheet tables of "## Workbooks"
 """
 
+import sys
+
 from instances.schema import SCHEMAS
+from instances.sheets import FIELD_SHEETS, TABLES
+from instances.xlsx import growth_header
 
 TITLES = {
     "instance": "Top level", "horizon": "`horizon`", "markets": "`markets`", "site": "`sites[]`",
@@ -40,5 +45,19 @@ def main() -> None:
             print(f"| `{key}` | {kind} | {f.unit} | {requirement(f)} | {rule} |")
 
 
+def workbook() -> None:
+    """One table per sheet of an instance workbook (instances/sheets.py)."""
+    for sheet in FIELD_SHEETS + TABLES:
+        kind = "one row per field" if sheet.layout == "fields" else "one row per item"
+        print(f"\n#### `{sheet.name}` ({kind}{', required' if sheet.required else ''})\n")
+        print(sheet.about + "\n")
+        print(f"| {'field' if sheet.layout == 'fields' else 'column'} | JSON | kind | unit | default |")
+        print("|---|---|---|---|---|")
+        for c in sheet.columns:
+            where = ".".join(c.path) if sheet.layout == "fields" else c.key
+            growth = f" (growth: `{growth_header(c.key, 'start')}`, ...)" if c.kind == "series" and sheet.layout == "table" else ""
+            print(f"| `{c.key}`{growth} | `{where}` | {c.kind} | {c.unit} | {c.default} |")
+
+
 if __name__ == "__main__":
-    main()
+    workbook() if "--workbook" in sys.argv else main()

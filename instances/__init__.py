@@ -13,6 +13,7 @@ from instances.load import (
     load_default,
     load_instance,
     read_json,
+    read_raw,
 )
 from instances.overrides import apply_overrides, set_path, valid_paths
 
@@ -25,6 +26,7 @@ __all__ = [
     "load_default",
     "default_instance_dict",
     "read_json",
+    "read_raw",
     "apply_overrides",
     "set_path",
     "valid_paths",

@@ -22,6 +22,13 @@ from instances.overrides import apply_overrides
 from instances.schema import read_object
 from instances.series import Horizon
 
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def is_workbook(path: str | Path) -> bool:
+    """True for a path read as an instance workbook (by its suffix)."""
+    return Path(str(path)).suffix.lower() in WORKBOOK_SUFFIXES
+
 BASE = "base"
 # fields a scenario may not change: the retrofit decision is shared by all scenarios
 STRUCTURAL_AI_FIELDS = ("eligible", "block_it_mw", "max_blocks", "lead_periods", "earliest_start")
@@ -59,13 +66,41 @@ def read_json(path: str | Path) -> dict:
     return data
 
 
+def read_raw(path: str | Path) -> dict:
+    """The raw instance an instance file holds: a JSON file, or an instance workbook
+    (``.xlsx``, ``instances.xlsx``) converted to the same dict."""
+    if is_workbook(path):
+        from instances.xlsx import read_workbook
+
+        return read_workbook(path)
+    return read_json(path)
+
+
 def load_instance(path: str | Path, overrides: list[tuple[str, Any]] | None = None) -> Instance:
-    """Read, override (dotted paths), validate and resolve an instance file."""
+    """Read, override (dotted paths), validate and resolve an instance file (JSON or
+    workbook). The problems of a workbook name its sheets and cells."""
     path = Path(path)
+    if is_workbook(path):
+        return _load_workbook(path, overrides)
     raw = read_json(path)
     if overrides:
         raw = apply_overrides(raw, overrides)
     return instance_from_dict(raw, base_dir=path.parent, source=path)
+
+
+def _load_workbook(path: Path, overrides: list[tuple[str, Any]] | None) -> Instance:
+    """A workbook's instance; validation problems located in its cells, but for the
+    fields ``overrides`` set (their values come from the command line)."""
+    from instances.xlsx import indexed_paths, locate, read_workbook_cells
+
+    raw, places = read_workbook_cells(path)
+    overridden = indexed_paths(raw, [p for p, _ in overrides or []])
+    try:
+        if overrides:
+            raw = apply_overrides(raw, overrides)
+        return instance_from_dict(raw, base_dir=path.parent, source=path)
+    except InputError as exc:
+        raise InputError(locate(exc.issues, places, overridden)) from None
 
 
 def default_instance_dict() -> dict:

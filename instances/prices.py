@@ -1,4 +1,5 @@
-"""``--prices FILE.csv``: replace series of an instance by the columns of a CSV.
+"""``--prices FILE.csv``: replace series of an instance by the columns of a CSV (or of
+a workbook sheet: ``--prices book.xlsx#Prices``, the first sheet without ``#Prices``).
 
 The CSV has a ``period`` column of ``"YYYY-MM"`` labels and one column per series
 to replace, named by its dotted path (the paths of ``--set``)::
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +33,8 @@ from instances.errors import InputError, Issue
 from instances.overrides import NAMED_LISTS, set_path
 from instances.schema import MAP_ITEMS, SCHEMAS, read_object
 from instances.calendar import periods_table, month_label
+from instances.load import is_workbook
+from instances.xlsx import cell_ref
 
 
 def horizon_labels(raw: dict, where: str = "horizon") -> list[str]:
@@ -73,11 +77,44 @@ def field_kind(path: str) -> str | None:
     return None
 
 
-def price_overrides(csv_path: str | Path, instance_raw: dict) -> list[tuple[str, list[float]]]:
-    """The overrides a prices CSV stands for: ``[(dotted path, N values)]`` in column
-    order, values aligned to the instance's periods. InputError naming the file, the
-    column and the period (or line) of the first problem."""
-    file = Path(csv_path)
+def split_source(source: str | Path) -> tuple[Path, str | None]:
+    """``book.xlsx#Prices`` -> (book.xlsx, "Prices"); ``book.xlsx`` -> (book.xlsx, None)
+    (the first sheet); a CSV file -> (file, None)."""
+    text = str(source)
+    if "#" in text:
+        file, sheet = text.rsplit("#", 1)
+        if is_workbook(file):
+            return Path(file), sheet
+    return Path(text), None
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """A prices table as text cells, and how to name its rows and cells in errors."""
+
+    table: pd.DataFrame  # every cell a string, "" when empty
+    where: str  # the file (CSV) or book#sheet
+    sheet: str | None = None  # the sheet's name for a workbook
+    letters: tuple[str, ...] = ()  # each column's letter in the sheet
+
+    def line(self, k: int, column: str = "period") -> tuple[str, str]:
+        """(issue path, message prefix) of data row ``k`` (0-based) in ``column``."""
+        if self.sheet is None:
+            return self.where, f"line {k + 2}: "
+        letter = self.letters[list(self.table.columns).index(column)]
+        return cell_ref(self.sheet, f"{letter}{k + 2}"), ""
+
+
+def read_price_table(source: str | Path) -> PriceTable:
+    """A prices CSV, or a workbook sheet (``book.xlsx#Sheet``, the first sheet without
+    ``#Sheet``), as text cells; InputError naming the file (and sheet) when unreadable."""
+    file, sheet = split_source(source)
+    if is_workbook(file):
+        from instances.xlsx import sheet_text
+
+        name, headers, letters, rows = sheet_text(file, sheet)
+        table = pd.DataFrame(rows, columns=headers, dtype=str) if rows else pd.DataFrame(columns=headers, dtype=str)
+        return PriceTable(table, f"{file}#{name}", name, tuple(letters))
     where = str(file)
     try:
         table = pd.read_csv(file, dtype=str, keep_default_na=False)
@@ -87,8 +124,19 @@ def price_overrides(csv_path: str | Path, instance_raw: dict) -> list[tuple[str,
         raise InputError(Issue(where, "is a folder, not a CSV file")) from None
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(Issue(where, f"cannot read: {str(exc).splitlines()[0]}")) from None
+    return PriceTable(table, where)
+
+
+def price_overrides(csv_path: str | Path, instance_raw: dict) -> list[tuple[str, list[float]]]:
+    """The overrides a prices CSV (or workbook sheet, ``book.xlsx#Sheet``) stands for:
+    ``[(dotted path, N values)]`` in column order, values aligned to the instance's
+    periods. InputError naming the file, the column and the period (or line, or the
+    sheet's cell) of the first problem."""
+    prices = read_price_table(csv_path)
+    table, where = prices.table, prices.where
     columns = [str(c).strip() for c in table.columns]
     table.columns = columns
+    prices = PriceTable(table, prices.where, prices.sheet, prices.letters)
     if "period" not in columns:
         raise InputError(Issue(where, 'has no "period" column (one "YYYY-MM" label per row)'))
     paths = [c for c in columns if c != "period"]
@@ -112,13 +160,13 @@ def price_overrides(csv_path: str | Path, instance_raw: dict) -> list[tuple[str,
     labels = horizon_labels(instance_raw)
     rows: dict[str, int] = {}
     for k, label in enumerate(table["period"].str.strip()):
-        line = k + 2  # line 1 is the header
+        at, prefix = prices.line(k)
         try:
             parse_month(label)
         except ValueError:
-            raise InputError(Issue(where, f'line {line}: period must be a "YYYY-MM" month, got "{label}"')) from None
+            raise InputError(Issue(at, f'{prefix}period must be a "YYYY-MM" month, got "{label}"')) from None
         if label in rows:
-            raise InputError(Issue(where, f"line {line}: period {label} appears twice"))
+            raise InputError(Issue(at, f"{prefix}period {label} appears twice"))
         rows[label] = k
     missing = [p for p in labels if p not in rows]
     if missing:
@@ -131,13 +179,14 @@ def price_overrides(csv_path: str | Path, instance_raw: dict) -> list[tuple[str,
         values = []
         for label in labels:
             text = cells.iloc[rows[label]]
+            at = f"{where}: column {path}" if prices.sheet is None else prices.line(rows[label], path)[0]
             try:
                 v = float(text)
             except ValueError:
                 shown = f'"{text}"' if text else "an empty cell"
-                raise InputError(Issue(f"{where}: column {path}", f"period {label}: not a number: {shown}")) from None
+                raise InputError(Issue(at, f"period {label}: not a number: {shown}" if prices.sheet is None else f"{path} period {label}: not a number: {shown}")) from None
             if not math.isfinite(v):
-                raise InputError(Issue(f"{where}: column {path}", f"period {label}: must be finite, got {text}"))
+                raise InputError(Issue(at, f"period {label}: must be finite, got {text}"))
             values.append(v)
         out.append((path, values))
     return out
