@@ -143,7 +143,8 @@ def solve_cmd(instance, out_dir, as_json, time_limit, mip_gap, threads, sets, fo
 
 
 def write_result(result, out_dir: str, force: bool = False, explanation=None) -> Path:
-    """The run folder: allocation.csv, retrofits.csv, finance.csv, debt.csv, summary.json, plan.json,
+    """The run folder: allocation.csv, retrofits.csv, finance.csv, debt.csv, fleets.csv (SPEC v2
+    instances), summary.json, plan.json,
     plan.xlsx (``optimizer.workbook``) and charts/*.png (``optimizer.charts``). Every file but
     timings.json holds the same bytes in two runs of one instance."""
     summary = result.summary()
@@ -161,6 +162,8 @@ def write_result(result, out_dir: str, force: bool = False, explanation=None) ->
                 "plan.json": lambda p: p.write_text(dumps(result.plan)),
             }
         )
+        if getattr(result, "fleets", None) is not None:  # SPEC v2 instances only
+            writers["fleets.csv"] = lambda p: write_csv(result.fleets, p)
         if getattr(result, "sensitivities", None) is not None:
             writers["sensitivities.csv"] = lambda p: write_csv(result.sensitivities.set_index("kind"), p)
         from optimizer.charts import draw_charts, tables_from_result
