@@ -232,6 +232,10 @@ CASES = {
         ),
         "scenarios[0].set.markets.asic_models: the ASIC model names cannot differ between scenarios",
     ),
+    "asic_price_beyond_range": (
+        setp("markets.asic_models", [dict(ASIC, price_usd_per_th=1e15)]),
+        "markets.asic_models[0].price_usd_per_th: ASIC capex of up to 7.41e+19 USD per grid MW",
+    ),
     "rack_below_max_mw": (setp("sites.1.mining.rack_mw", 40), "sites[1].mining.rack_mw: must be >= mining.max_mw (60), got 40"),
     "rack_negative": (setp("sites.1.mining.rack_mw", -5), "sites[1].mining.rack_mw: must be >= 0, got -5"),
     # ---- SPEC v2: price tiers (section 9) -------------------------------------------------------
@@ -262,6 +266,10 @@ CASES = {
     "tiers_empty": (lambda raw: _tiered(raw, []), "sites[0].power_price_tiers: must list at least one tier"),
     "tiers_and_price": (setp("sites.0.power_price_tiers", [dict(TIER_CHEAP, hours_fraction=1.0)]), "sites[0].power_price_tiers: give power_price_usd_per_mwh or power_price_tiers, not both"),
     "tiers_nor_price": (delp("sites.0.power_price_usd_per_mwh"), "sites[0].power_price_usd_per_mwh: required field is missing (or give power_price_tiers)"),
+    "tier_resale_beyond_range": (
+        lambda raw: _tiered(raw, [TIER_CHEAP, dict(TIER_DEAR, resale_usd_per_mwh=1e20)]),
+        "sites[0].power_price_tiers[1].resale_usd_per_mwh: resale of 2.19e+22 USD per MW in 2026-01",
+    ),
     "tier_unknown_key": (
         lambda raw: _tiered(raw, [TIER_CHEAP, dict(TIER_DEAR, resale=20)]),
         'sites[0].power_price_tiers[1].resale: unknown key (did you mean "resale_usd_per_mwh"?)',
