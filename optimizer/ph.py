@@ -46,7 +46,10 @@ from optimizer.value_of_information import restrict_to_scenario
 
 SOLVER = "appsi_highs"
 # decisions copied from the scenario subproblems into the whole-instance model
-SCENARIO_VARS = ("mine", "ai", "draw", "repay", "balance", "cash", "dividend", "capex_cum", "cvar_shortfall")
+SCENARIO_VARS = (
+    "mine", "ai", "draw", "repay", "balance", "cash", "dividend", "capex_cum", "cvar_shortfall",
+    "mine_tier", "fleet", "buy", "retire",  # SPEC v2 fleets and price tiers
+)
 
 
 class PHUnavailable(RuntimeError):
