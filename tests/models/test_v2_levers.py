@@ -131,3 +131,39 @@ def test_resale_is_in_the_covenant():
     result = run(raw)
     assert result.status is Status.OPTIMAL
     assert result.objective_usd == usd(-7_810_000)
+
+
+def test_buys_are_decided_per_scenario():
+    # worked/fleet1 numbers over two years, 10 MW: replacing the 30 J/TH fleet by
+    # 15 J/TH machines gains 2 * (778,666.67 - 170,333.33) = 1,216,666.67 per MW of
+    # margin. At $10/TH the machines cost 666,666.67 per MW: buy (NPV 8,906,666.67).
+    # At $30/TH they cost 2,000,000 per MW: keep the old fleet (NPV 3,406,666.67).
+    # Each scenario decides its own buys: 0.5 * 8,906,666.67 + 0.5 * 3,406,666.67.
+    raw = make([fleet_site()], periods=2, m=12, start="2027-01", hashprice=50, scenarios=[
+        {"name": "cheap", "probability": 0.5, "set": {}},
+        {"name": "dear", "probability": 0.5, "set": {"markets.asic_models.new.price_usd_per_th": 30}},
+    ])
+    raw["markets"]["asic_models"] = [dict(NEW)]
+    result = run(raw)
+    assert result.status is Status.OPTIMAL
+    assert result.objective_usd == usd(0.5 * 8_906_666.666666667 + 0.5 * 3_406_666.666666667)
+    bought = result.fleets.xs("new", level="fleet")["bought_mw"].groupby(level="scenario").sum()
+    assert bought.to_dict() == {"cheap": pytest.approx(10), "dear": pytest.approx(0)}
+
+
+def test_tier_count_may_differ_between_scenarios():
+    # One year, 10 MW, 25 J/TH (40 PH/s per MW), hashprice 40: a MW mined all year
+    # earns 40 * 40 * 365 = 584,000. Scenario "flat": one price of $30/MWh, mine all
+    # hours: 10 * (584,000 - 8,760 * 30) = 3,212,000. Scenario "spiky": worked/tiers1
+    # (90 % at $30, 10 % at $300 resold at $250): 5,080,800. Probabilities 1/2 each.
+    tiers = [{"hours_fraction": 0.9, "price_usd_per_mwh": 30},
+             {"hours_fraction": 0.1, "price_usd_per_mwh": 300, "resale_usd_per_mwh": 250}]
+    site = {"name": "A", "region": "R", "grid_mw": 10, "power_price_tiers": tiers,
+            "mining": {"efficiency_j_per_th": 25, "pue": 1.0}}
+    raw = make([site], periods=1, m=12, hashprice=40, scenarios=[
+        {"name": "flat", "probability": 0.5, "set": {"sites.A.power_price_tiers": [{"hours_fraction": 1, "price_usd_per_mwh": 30}]}},
+        {"name": "spiky", "probability": 0.5, "set": {}},
+    ])
+    result = run(raw)
+    assert result.status is Status.OPTIMAL
+    assert result.objective_usd == usd(0.5 * 3_212_000 + 0.5 * 5_080_800)
