@@ -358,6 +358,12 @@ def _load(model, first_stage: dict[str, float], gathered: list[dict]) -> None:
             if comp is None:
                 continue
             for k, v in values.items():
+                if name == "mine" and k not in comp:
+                    # a site tiered in another scenario only mines per tier in the whole
+                    # model; in this scenario it has one tier and its own fleet
+                    w, s, t = k
+                    model.mine_tier[w, s, "installed", t, 0].set_value(v, skip_validation=True)
+                    continue
                 comp[k].set_value(v, skip_validation=True)
 
 
