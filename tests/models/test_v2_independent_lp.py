@@ -1,11 +1,13 @@
-"""The SPEC v2 mining levers (sections 8-9) against an independent LP.
+"""The SPEC v2 levers (sections 8-10) against an independent LP.
 
-For random one-site instances without AI or debt (fleets, ASIC purchases in an
-availability window, racks, price tiers with resale, cash, dividends, a mining
-terminal value) the optimum is a plain LP. It is written here again, from the SPEC
-text alone, with dense matrices and ``scipy.optimize.linprog``: no code of
-``instances`` or ``models`` is used to build it. The solver's objective must agree
-to 1e-7 relative on every instance.
+For random one-site instances (fleets, ASIC purchases in an availability window,
+racks, price tiers with resale, cash, dividends, terminal values; with an AI section,
+a retrofit schedule held fixed, so that capex, prepayments and credits are known and
+the halls' leasing is still a choice, or not when pre-leased) the optimum is a plain
+LP. It is written here again, from the SPEC text alone, with dense matrices and
+``scipy.optimize.linprog``: no code of ``instances`` or ``models`` is used to build
+it. The solver's objective must agree to 1e-7 relative on every instance, and both
+must find the same instances infeasible.
 """
 
 from __future__ import annotations
