@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+INSTALLED = "installed"  # the name of every mining site's own (v1) fleet, SPEC 8
 V2_SITE_COLUMNS = ("rack_mw", "prepayment_usd_per_it_mw", "prepayment_credit_periods", "leased_on_completion", "tiered")
 TIER_COLUMNS = ("hours_fraction", "price_usd_per_mwh", "resale_usd_per_mwh")
 ASIC_COLUMNS = ("efficiency_j_per_th", "first_available_t", "last_available_t")

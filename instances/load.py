@@ -17,7 +17,7 @@ import pandas as pd
 
 from instances.calendar import discount_factors, periods_table, select_period
 from instances.errors import InputError, Issue
-from instances.instance import ASIC_COLUMNS, ASIC_PERIOD_COLUMNS, TIER_COLUMNS, V2_SITE_COLUMNS, Instance
+from instances.instance import ASIC_COLUMNS, ASIC_PERIOD_COLUMNS, INSTALLED, TIER_COLUMNS, V2_SITE_COLUMNS, Instance
 from instances.overrides import apply_overrides
 from instances.schema import read_object
 from instances.series import Horizon
@@ -27,7 +27,6 @@ BASE = "base"
 STRUCTURAL_AI_FIELDS = ("eligible", "block_it_mw", "max_blocks", "lead_periods", "earliest_start")
 PROBABILITY_TOLERANCE = 1e-6
 TIER_TOLERANCE = 1e-9  # SPEC 9: tier hours fractions sum to 1 within 1e-9
-INSTALLED = "installed"  # the name of every mining site's v1 fleet (SPEC 8)
 MAX_DEPTH = 32  # an instance nests 6 levels; deeper JSON is a mistake (and a recursion hazard)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from instances import Instance
+from instances.instance import INSTALLED
 
 MONEY_SCALE = 1e6  # USD per model money unit
 
@@ -208,8 +209,6 @@ def prepare(instance: Instance) -> ModelData:
         _prepare_v2(instance, data)
     return data
 
-
-INSTALLED = "installed"
 
 
 def fleet_th_per_grid_mw(instance: Instance) -> pd.DataFrame:

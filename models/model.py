@@ -33,7 +33,7 @@ from pyomo.environ import (
 
 from instances import Instance
 from models.components import finance, fleets, objective, operations, retrofits
-from models.data import ModelData, prepare
+from models.data import INSTALLED, ModelData, prepare
 
 
 def build_model(data: ModelData | Instance) -> ConcreteModel:
@@ -137,7 +137,7 @@ def _declare_fleets_and_tiers(m, d: ModelData) -> None:
     ASIC models it is bounded by ``mining.max_mw`` (the installed fleet never
     changes); with them by the fleet (``mine_fleet_limit``).
     """
-    fleet_names = d.fleets or ["installed"]
+    fleet_names = d.fleets or [INSTALLED]
     m.fleets_of = {s: fleet_names for s in d.tier_mining_sites}
     m.SF = Set(initialize=d.tier_mining_sites, ordered=True, doc="sites mining per fleet and tier")
     mine_cells = [

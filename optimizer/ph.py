@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from instances import Instance
+from instances.instance import INSTALLED
 from models import MONEY_SCALE, build_model, prepare
 from optimizer.solve import Result, _relative_gap, fill_tables
 from optimizer.status import Status
@@ -362,7 +363,7 @@ def _load(model, first_stage: dict[str, float], gathered: list[dict]) -> None:
                     # a site tiered in another scenario only mines per tier in the whole
                     # model; in this scenario it has one tier and its own fleet
                     w, s, t = k
-                    model.mine_tier[w, s, "installed", t, 0].set_value(v, skip_validation=True)
+                    model.mine_tier[w, s, INSTALLED, t, 0].set_value(v, skip_validation=True)
                     continue
                 comp[k].set_value(v, skip_validation=True)
 
