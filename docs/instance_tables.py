@@ -11,7 +11,8 @@ from instances.sheets import FIELD_SHEETS, TABLES
 from instances.xlsx import growth_header
 
 TITLES = {
-    "instance": "Top level", "horizon": "`horizon`", "markets": "`markets`", "site": "`sites[]`",
+    "instance": "Top level", "horizon": "`horizon`", "markets": "`markets`", "asic_model": "`markets.asic_models[]` (v2)",
+    "site": "`sites[]`", "price_tier": "`sites[].power_price_tiers[]` (v2)",
     "mining": "`sites[].mining`", "ai": "`sites[].ai`", "finance": "`finance`",
     "terminal": "`finance.terminal`", "facility": "`finance.debt[]`", "scenario": "`scenarios[]`",
     "risk": "`risk` (extension)", "scenario_model": "`scenario_model` (extension)",

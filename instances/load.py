@@ -17,7 +17,7 @@ import pandas as pd
 
 from instances.calendar import discount_factors, periods_table, select_period
 from instances.errors import InputError, Issue
-from instances.instance import Instance
+from instances.instance import ASIC_COLUMNS, ASIC_PERIOD_COLUMNS, INSTALLED, TIER_COLUMNS, V2_SITE_COLUMNS, Instance
 from instances.overrides import apply_overrides
 from instances.schema import read_object
 from instances.series import Horizon
@@ -33,6 +33,7 @@ BASE = "base"
 # fields a scenario may not change: the retrofit decision is shared by all scenarios
 STRUCTURAL_AI_FIELDS = ("eligible", "block_it_mw", "max_blocks", "lead_periods", "earliest_start")
 PROBABILITY_TOLERANCE = 1e-6
+TIER_TOLERANCE = 1e-9  # SPEC 9: tier hours fractions sum to 1 within 1e-9
 MAX_DEPTH = 32  # an instance nests 6 levels; deeper JSON is a mistake (and a recursion hazard)
 
 
@@ -167,7 +168,43 @@ def _read_clean(raw: dict, horizon: Horizon | None, issues: list[Issue]) -> dict
     _duplicates(finance.get("debt"), "finance.debt", issues)
     if isinstance(clean["sites"], list) and not clean["sites"]:
         issues.append(Issue("sites", "must list at least one site"))
+    markets = clean["markets"] or {}
+    _duplicates(markets.get("asic_models"), "markets.asic_models", issues)
+    for j, model in enumerate(markets.get("asic_models") or []):
+        if model and model["name"] == INSTALLED:
+            issues.append(Issue(f"markets.asic_models[{j}].name", f'"{INSTALLED}" is the name of the fleet every mining site already has: choose another'))
+        if model and model["available_from"] is not None and model["available_until"] is not None and model["available_until"] < model["available_from"]:
+            issues.append(Issue(f"markets.asic_models[{j}].available_until", "is before available_from"))
+    for i, site in enumerate(clean["sites"] or []):
+        if site:
+            _site_v2_checks(site, f"sites[{i}]", issues)
     return clean
+
+
+def _site_v2_checks(site: dict, where: str, issues: list[Issue]) -> None:
+    """The SPEC v2 rules that tie several fields of one site together (sections 8-10)."""
+    tiers = site["power_price_tiers"]
+    if site["power_price_usd_per_mwh"] is None and tiers is None:
+        issues.append(Issue(f"{where}.power_price_usd_per_mwh", "required field is missing (or give power_price_tiers)"))
+    elif site["power_price_usd_per_mwh"] is not None and tiers is not None:
+        issues.append(Issue(f"{where}.power_price_tiers", "give power_price_usd_per_mwh or power_price_tiers, not both"))
+    if tiers is not None:
+        fractions = [t["hours_fraction"] for t in tiers if t and t["hours_fraction"] is not None]
+        if not tiers:
+            issues.append(Issue(f"{where}.power_price_tiers", "must list at least one tier"))
+        elif len(fractions) == len(tiers) and abs(sum(fractions) - 1.0) > TIER_TOLERANCE:
+            issues.append(Issue(f"{where}.power_price_tiers", f"hours_fraction must sum to 1, got {sum(fractions):.12g}"))
+    mining = site["mining"]
+    if mining and mining["rack_mw"] is not None:
+        grid = site["grid_mw"]
+        max_mw = mining["max_mw"]
+        if max_mw is None and isinstance(grid, np.ndarray) and grid.size:
+            max_mw = float(np.max(grid))  # the SPEC default of mining.max_mw
+        if max_mw is not None and mining["rack_mw"] < max_mw:
+            issues.append(Issue(f"{where}.mining.rack_mw", f"must be >= mining.max_mw ({max_mw:g}), got {mining['rack_mw']:g}"))
+    ai = site["ai"]
+    if ai and ai["prepayment_usd_per_it_mw"] and ai["prepayment_usd_per_it_mw"] > 0 and ai["prepayment_credit_periods"] is None:
+        issues.append(Issue(f"{where}.ai.prepayment_credit_periods", "required field is missing (prepayment_usd_per_it_mw is above 0)"))
 
 
 def instance_from_dict(raw: dict, base_dir: Path | None = None, source: Path | None = None) -> Instance:
@@ -240,8 +277,15 @@ def _scenarios(raw: dict, clean: dict, horizon: Horizon | None, issues: list[Iss
         if clean_w is not None and not sub:
             if not structural:
                 _same_retrofit_structure(clean, clean_w, where, issues)
+            if _asic_names(clean) != _asic_names(clean_w):
+                issues.append(Issue(f"{where}.markets.asic_models", "the ASIC model names cannot differ between scenarios (change their fields instead)"))
             out.append((scen["name"], scen["probability"], clean_w))
     return out
+
+
+def _asic_names(clean: dict) -> list:
+    """Names of the ASIC models of a clean instance, in order."""
+    return [m["name"] for m in (clean["markets"] or {}).get("asic_models") or [] if m]
 
 
 def _same_retrofit_structure(base: dict, scen: dict, where: str, issues: list[Issue]) -> None:
@@ -290,6 +334,7 @@ def _tables(clean, scenario_cleans, periods, horizon: Horizon, raw, source, warn
     sites = pd.DataFrame(site_rows).set_index("site")
 
     scen_rows, sp_rows, spp, pd_rows, dem_rows, fac_rows, fp_rows = [], [], [], [], [], [], []
+    v2_rows, tier_rows, asic_rows, asic_period_rows = [], [], [], []
     for name, prob, c in scenario_cleans:
         fin = c["finance"]
         term = fin["terminal"] or {"mining_ebitda_multiple": 0.0, "ai_ebitda_multiple": 0.0}
@@ -327,14 +372,43 @@ def _tables(clean, scenario_cleans, periods, horizon: Horizon, raw, source, warn
                 }
             )
             lease = ai["lease_usd_per_kw_month"] if has_ai else np.zeros(n)
+            tiers = _tiers(s, n)
+            for k, tier in enumerate(tiers):
+                tier_rows.append({"scenario": name, "site": s["name"], "tier": k, "period": labels, **tier})
             spp.append(
                 {
                     "scenario": name,
                     "site": s["name"],
                     "period": labels,
                     "grid_mw": grid,
-                    "power_price_usd_per_mwh": s["power_price_usd_per_mwh"],
+                    # a tiered site: the hours-weighted price sum(f_k * price_k), what a
+                    # flat draw (an AI hall) pays per MWh on average
+                    "power_price_usd_per_mwh": s["power_price_usd_per_mwh"]
+                    if s["power_price_tiers"] is None
+                    else sum(t["hours_fraction"] * t["price_usd_per_mwh"] for t in tiers),
                     "lease_usd_per_kw_month": lease,
+                }
+            )
+            v2_rows.append(_site_v2_row(name, s, sp_rows[-1]["mining_max_mw"], has_ai))
+        for model in c["markets"]["asic_models"] or []:
+            first, last = _availability(model, starts)
+            asic_rows.append(
+                {
+                    "scenario": name,
+                    "model": model["name"],
+                    "efficiency_j_per_th": model["efficiency_j_per_th"],
+                    "first_available_t": first,
+                    "last_available_t": last,
+                }
+            )
+            t_index = np.arange(n)
+            asic_period_rows.append(
+                {
+                    "scenario": name,
+                    "model": model["name"],
+                    "period": labels,
+                    "price_usd_per_th": np.asarray(model["price_usd_per_th"], dtype=float),
+                    "available": (t_index >= first) & (t_index <= last),
                 }
             )
         budget = fin["capex_budget_usd"]
@@ -398,9 +472,70 @@ def _tables(clean, scenario_cleans, periods, horizon: Horizon, raw, source, warn
         demand=frame(dem_rows, ["scenario", "region", "period"], ["ai_demand_it_mw"], blocks=True),
         facilities=frame(fac_rows, ["scenario", "facility"], ["limit_usd", "initial_balance_usd", "rate_annual", "upfront_fee", "advance_rate_on_ai_capex"]),
         facility_period=frame(fp_rows, ["scenario", "facility", "period"], ["can_draw", "matured"], blocks=True),
+        site_params_v2=frame(v2_rows, ["scenario", "site"], list(V2_SITE_COLUMNS)),
+        power_tiers=frame(tier_rows, ["scenario", "site", "tier", "period"], list(TIER_COLUMNS), blocks=True),
+        asic_models=frame(asic_rows, ["scenario", "model"], list(ASIC_COLUMNS)),
+        asic_model_period=frame(asic_period_rows, ["scenario", "model", "period"], list(ASIC_PERIOD_COLUMNS), blocks=True),
         risk=base.get("risk"),
         warnings=warnings,
     )
+
+
+def _tiers(site: dict, n: int) -> list[dict]:
+    """The site's price tiers, each with period-long columns (SPEC 9): a site with a
+    plain ``power_price_usd_per_mwh`` is one tier of fraction 1 without resale."""
+    if site["power_price_tiers"] is None:
+        return [
+            {
+                "hours_fraction": np.ones(n),
+                "price_usd_per_mwh": np.asarray(site["power_price_usd_per_mwh"], dtype=float),
+                "resale_usd_per_mwh": np.zeros(n),
+            }
+        ]
+    return [
+        {
+            "hours_fraction": np.full(n, float(t["hours_fraction"])),
+            "price_usd_per_mwh": np.asarray(t["price_usd_per_mwh"], dtype=float),
+            "resale_usd_per_mwh": np.broadcast_to(np.asarray(t["resale_usd_per_mwh"], dtype=float), (n,)).copy(),
+        }
+        for t in site["power_price_tiers"]
+    ]
+
+
+def _site_v2_row(scenario: str, site: dict, mining_max_mw: float, has_ai: bool) -> dict:
+    """One ``site_params_v2`` row: rack, tenant contract, and whether prices are tiered.
+
+    ``tiered`` is true when the site's price tiers differ from a v1 price: more than
+    one tier, or a resale price above 0 in some period."""
+    mining, ai = site["mining"], site["ai"]
+    tiers = site["power_price_tiers"] or []
+    tiered = len(tiers) > 1 or any(np.any(np.asarray(t["resale_usd_per_mwh"]) != 0) for t in tiers)
+    prepay = float(ai["prepayment_usd_per_it_mw"]) if has_ai else 0.0
+    return {
+        "scenario": scenario,
+        "site": site["name"],
+        "rack_mw": (mining_max_mw if mining["rack_mw"] is None else float(mining["rack_mw"])) if mining else 0.0,
+        "prepayment_usd_per_it_mw": prepay,
+        "prepayment_credit_periods": int(ai["prepayment_credit_periods"] or 0) if has_ai and prepay > 0 else 0,
+        "leased_on_completion": bool(ai["leased_on_completion"]) if has_ai else False,
+        "tiered": bool(tiered),
+    }
+
+
+def _availability(model: dict, starts: np.ndarray) -> tuple[int, int]:
+    """First and last period index in which an ASIC model can be bought (SPEC 8).
+
+    ``available_from`` selects the first period starting at or after it (N: none);
+    ``available_until`` keeps the periods starting at or before it (-1: none)."""
+    n = len(starts)
+    first = 0
+    if model["available_from"] is not None:
+        sel = select_period(starts, model["available_from"])
+        first = n if sel is None else sel
+    last = n - 1
+    if model["available_until"] is not None:
+        last = int(np.count_nonzero(starts <= model["available_until"])) - 1
+    return first, last
 
 
 def _stack_blocks(blocks: list[dict], n: int) -> pd.DataFrame:

@@ -2,7 +2,10 @@
 
 A path walks the instance JSON; sites, debt facilities and scenarios are addressed
 by name: ``sites.Rockdale.power_price_usd_per_mwh``,
-``finance.debt.construction_loan.rate_annual``, ``markets.ai_demand_it_mw.ERCOT``.
+``finance.debt.construction_loan.rate_annual``, ``markets.ai_demand_it_mw.ERCOT``,
+``markets.asic_models.S21XP.price_usd_per_th``. A site's price tiers are addressed
+by position: ``sites.Rockdale.power_price_tiers.1.resale_usd_per_mwh`` (or replaced
+whole: ``sites.Rockdale.power_price_tiers``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from typing import Any, Iterator
 from instances.errors import InputError, Issue
 from instances.schema import SCHEMAS
 
-NAMED_LISTS = {"sites", "debt", "scenarios"}
+NAMED_LISTS = {"sites", "debt", "scenarios", "asic_models"}
+# lists whose items are addressed by their 0-based position: sites.A.power_price_tiers.1.price_usd_per_mwh
+INDEXED_LISTS = {"power_price_tiers"}
 
 
 def valid_paths(raw: dict) -> list[str]:
@@ -33,6 +38,11 @@ def _walk_paths(node: Any, schema: str, prefix: str) -> Iterator[str]:
             for item in items if isinstance(items, list) else []:
                 if isinstance(item, dict) and isinstance(item.get("name"), str):
                     yield from _walk_paths(item, field.schema, f"{path}.{item['name']}.")
+        elif field.kind == "list" and key in INDEXED_LISTS:
+            items = node.get(key) if isinstance(node, dict) else None
+            for k, item in enumerate(items if isinstance(items, list) else []):
+                yield from _walk_paths(item if isinstance(item, dict) else {}, field.schema, f"{path}.{k}.")
+            yield path
         elif field.kind == "map":
             entries = node.get(key) if isinstance(node, dict) else None
             for name in entries if isinstance(entries, dict) else []:
@@ -80,6 +90,16 @@ def set_path(raw: dict, path: str, value: Any, where: str = "") -> None:
             if i + 2 >= len(parts):
                 raise _fail(path, raw, f'"{key}.{name}" needs a field', where)
             node, schema, i = found[0], field.schema, i + 2
+            continue
+        if field.kind == "list" and key in INDEXED_LISTS and not last:
+            items = node.get(key)
+            position = parts[i + 1]
+            count = len(items) if isinstance(items, list) else 0
+            if not position.isdigit() or int(position) >= count:
+                raise InputError(Issue(where, f'no item {position} in {key} of path "{path}" (items 0 to {count - 1})' if count else f'no {key} to address in path "{path}"'))
+            if i + 2 >= len(parts) or not isinstance(items[int(position)], dict):
+                raise _fail(path, raw, f'"{key}.{position}" needs a field', where)
+            node, schema, i = items[int(position)], field.schema, i + 2
             continue
         if field.kind == "map":
             entries = node.setdefault(key, {})

@@ -30,7 +30,7 @@ import pandas as pd
 
 from instances.calendar import parse_month
 from instances.errors import InputError, Issue
-from instances.overrides import NAMED_LISTS, set_path
+from instances.overrides import INDEXED_LISTS, NAMED_LISTS, set_path
 from instances.schema import MAP_ITEMS, SCHEMAS, read_object
 from instances.calendar import periods_table, month_label
 from instances.load import is_workbook
@@ -61,7 +61,7 @@ def field_kind(path: str) -> str | None:
         if field is None:
             return None
         last = i == len(parts) - 1
-        if field.kind == "list" and parts[i] in NAMED_LISTS:
+        if field.kind == "list" and (parts[i] in NAMED_LISTS or (parts[i] in INDEXED_LISTS and not last)):
             schema, i = field.schema, i + 2
             if i >= len(parts):
                 return None

@@ -16,7 +16,10 @@ from instances.instance import Instance
 
 EXPECTED = "expected"
 # tables of Instance that carry a scenario index level
-SCENARIO_TABLES = ("scenarios", "site_params", "site_period", "period_data", "demand", "facilities", "facility_period")
+SCENARIO_TABLES = (
+    "scenarios", "site_params", "site_period", "period_data", "demand", "facilities", "facility_period",
+    "site_params_v2", "power_tiers", "asic_models", "asic_model_period",
+)
 
 
 def _rows_of(table: pd.DataFrame, w: str) -> pd.DataFrame:
@@ -94,6 +97,9 @@ def expected_value_instance(instance: Instance, name: str = EXPECTED) -> Instanc
     fac_sets = {w: set(_rows_of(instance.facilities, w).index.get_level_values("facility")) for w in instance.scenario_names}
     if len({frozenset(s) for s in fac_sets.values()}) > 1:
         raise ValueError("the expected-value problem needs the same debt facilities in every scenario")
+    tier_counts = {len(_rows_of(instance.power_tiers, w).index.droplevel("period").unique()) for w in instance.scenario_names}
+    if len(tier_counts) > 1:
+        raise ValueError("the expected-value problem needs the same price tiers at every site in every scenario")
     tables = {}
     for t in SCENARIO_TABLES:
         table = getattr(instance, t)
@@ -103,4 +109,12 @@ def expected_value_instance(instance: Instance, name: str = EXPECTED) -> Instanc
             tables[t] = mean
         else:
             tables[t] = _weighted(table, p, name, drop_missing=(t == "demand"))
+    v2 = tables["site_params_v2"]
+    if len(v2):
+        # whole periods; a site is tiered in the mean when it is in any scenario
+        # (its mean resale is then above 0, or it has several tiers)
+        v2["prepayment_credit_periods"] = v2["prepayment_credit_periods"].round().astype(int)
+        v2["tiered"] = _rows_of(instance.site_params_v2, instance.scenario_names[0])["tiered"].to_numpy() | (
+            v2.index.get_level_values("site").map(instance.site_params_v2["tiered"].groupby(level="site").any()).to_numpy(dtype=bool)
+        )
     return dataclasses.replace(instance, **tables)

@@ -74,12 +74,21 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     "markets": {
         "hashprice_usd_per_ph_day": Field("series", unit="USD per PH/s per day", required=True, rule=GE0),
         "ai_demand_it_mw": Field("map", schema="series_ge0", unit="IT MW", doc="region -> series"),
+        "asic_models": Field("list", schema="asic_model", doc="purchasable ASIC models (SPEC v2 section 8)"),
+    },
+    "asic_model": {
+        "name": Field("string", required=True, doc="unique model name, the fleet's name in every site"),
+        "efficiency_j_per_th": Field("number", unit="J/TH", required=True, rule=GT0, doc="efficiency at the ASIC"),
+        "price_usd_per_th": Field("series", unit="USD per TH/s", required=True, rule=GE0, doc="purchase price of machines bought in the period"),
+        "available_from": Field("date", doc="first period it can be bought (default: horizon start)"),
+        "available_until": Field("date", doc="last period it can be bought: periods starting at or before it (default: none)"),
     },
     "site": {
         "name": Field("string", required=True, doc="unique site name"),
         "region": Field("string", required=True, doc="region, matched against markets.ai_demand_it_mw"),
         "grid_mw": Field("series", unit="MW", required=True, rule=GE0, doc="energized grid capacity"),
-        "power_price_usd_per_mwh": Field("series", unit="USD/MWh", required=True, doc="all-in energy price"),
+        "power_price_usd_per_mwh": Field("series", unit="USD/MWh", doc="all-in energy price (required unless power_price_tiers is given)"),
+        "power_price_tiers": Field("list", schema="price_tier", doc="the hours of every period by price (SPEC v2 section 9); instead of power_price_usd_per_mwh"),
         "mining": Field("object", schema="mining", doc="absent: the site never mines"),
         "ai": Field("object", schema="ai", doc="absent: the site is never retrofitted"),
     },
@@ -88,6 +97,12 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "efficiency_j_per_th": Field("number", unit="J/TH", required=True, rule=GT0),
         "pue": Field("number", unit="ratio", default=1.0, rule=GE1),
         "opex_usd_per_mw_year": Field("number", unit="USD per MW-year", default=0.0, rule=GE0),
+        "rack_mw": Field("number", unit="MW", rule=GE0, doc="grid MW of machines the site can house, all fleets together (default: max_mw)"),
+    },
+    "price_tier": {
+        "hours_fraction": Field("number", unit="fraction", required=True, rule=Rule(lambda v: 0 < v <= 1, "> 0 and <= 1"), doc="share f_k of every period's hours"),
+        "price_usd_per_mwh": Field("series", unit="USD/MWh", required=True, doc="price of energy drawn in the tier's hours"),
+        "resale_usd_per_mwh": Field("series", unit="USD/MWh", default=0.0, rule=GE0, doc="earned by a MWh of grid capacity not drawn in the tier"),
     },
     "ai": {
         "eligible": Field("bool", default=True),
@@ -102,6 +117,9 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "lease_usd_per_kw_month": Field("series", unit="USD per IT kW-month", required=True, rule=GE0),
         "opex_usd_per_it_mw_year": Field("number", unit="USD per IT MW-year", default=0.0, rule=GE0),
         "power_pass_through": Field("bool", default=True),
+        "prepayment_usd_per_it_mw": Field("number", unit="USD per IT MW", default=0.0, rule=GE0, doc="paid by the tenant when a block starts (SPEC v2 section 10)"),
+        "prepayment_credit_periods": Field("integer", unit="periods", rule=GE1, doc="periods the prepayment is credited back over, from the online period (required when the prepayment is > 0)"),
+        "leased_on_completion": Field("bool", default=False, doc="true: every online block is leased in full"),
     },
     "finance": {
         "discount_rate_annual": Field("number", unit="fraction", required=True, rule=RATE),

@@ -172,7 +172,7 @@ MINING = Sheet(
         _c("efficiency_j_per_th", "number", "J/TH", "installed fleet efficiency, at the ASIC", "required", "> 0"),
         _c("pue", "number", "ratio", "grid MW per MW delivered to ASICs", "default 1.0", ">= 1"),
         _c("opex_usd_per_mw_year", "number", "USD per MW-year", "non-power opex of MW actually mined", "default 0", ">= 0"),
-        _c("rack_mw", "number", "MW", "grid MW of machines the site can house, installed fleet and new machines together (v2)", "default: max_mw", ">= max_mw"),
+        _c("rack_mw", "number", "MW", "grid MW of machines the site can house, installed fleet and new machines together (v2)", "default: max_mw", ">= 0"),
     ),
     "One row per mining site (SPEC 3 and 8). A site without a row never mines.",
 )

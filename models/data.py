@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from instances import Instance
+from instances.instance import INSTALLED
 
 MONEY_SCALE = 1e6  # USD per model money unit
 
@@ -67,10 +68,46 @@ class ModelData:
     advance_rate: dict[tuple, float] = field(default_factory=dict)  # absent: none
     can_draw: dict[tuple, bool] = field(default_factory=dict)
     matured: dict[tuple, bool] = field(default_factory=dict)
+    # ---- SPEC v2 (sections 8-10); all empty for a v1 instance ----------------------
+    # sites mining per fleet g and price tier k (``mine_tier``) instead of ``mine``:
+    # every mining site when ASIC models exist, else the tiered ones
+    tier_mining_sites: list[str] = field(default_factory=list)
+    fleets: list[str] = field(default_factory=list)  # "installed" then the ASIC models (empty: no models)
+    tiers: dict[tuple, list[int]] = field(default_factory=dict)  # (w, s) -> tier positions k
+    # (w, s, g, t, k): model money per grid MW of fleet g mined in tier k in the period
+    tier_margin: dict[tuple, float] = field(default_factory=dict)
+    # (w, s, t, k): model money earned per grid MW not drawn in tier k (resale_k * h_k); sites with resale only
+    resale_rate: dict[tuple, float] = field(default_factory=dict)
+    resale_sites: dict[str, list[str]] = field(default_factory=dict)  # w -> sites with resale in w
+    installed_mw: dict[tuple, float] = field(default_factory=dict)  # (w, s): fleet[s, installed, -1]
+    rack_mw: dict[tuple, float] = field(default_factory=dict)  # (w, s)
+    # (w, s, g, t): model money per grid MW of model g bought, th_per_grid_mw * price_usd_per_th
+    asic_cost: dict[tuple, float] = field(default_factory=dict)
+    buy_index: list[tuple] = field(default_factory=list)  # (w, s, g, t) where model g can be bought
+    prepay_block: dict[tuple, float] = field(default_factory=dict)  # (w, s): model money prepaid per block started
+    credit_periods: dict[tuple, int] = field(default_factory=dict)  # (w, s): P
+    leased_on_completion: set = field(default_factory=set)  # {(w, s)}
 
     @property
     def has_advance(self) -> bool:
         return bool(self.advance_rate)
+
+    @property
+    def has_fleets(self) -> bool:
+        """ASIC models can be bought: fleets, buys and retirements exist (SPEC 8)."""
+        return bool(self.fleets)
+
+    @property
+    def has_tier_mining(self) -> bool:
+        return bool(self.tier_mining_sites)
+
+    @property
+    def has_resale(self) -> bool:
+        return bool(self.resale_rate)
+
+    @property
+    def has_prepayments(self) -> bool:
+        return bool(self.prepay_block)
 
 
 def money_lines(instance: Instance) -> pd.DataFrame:
@@ -168,4 +205,106 @@ def prepare(instance: Instance) -> ModelData:
         fp = instance.facility_period
         data.can_draw = fp["can_draw"].astype(bool).to_dict()
         data.matured = fp["matured"].astype(bool).to_dict()
+    if instance.is_v2:
+        _prepare_v2(instance, data)
     return data
+
+
+
+def fleet_th_per_grid_mw(instance: Instance) -> pd.DataFrame:
+    """TH/s per grid MW mined of every fleet at every mining site, per scenario.
+
+    Index (scenario, site, fleet) -> th_per_grid_mw = 1e6 / mining.pue / efficiency_g,
+    efficiency_j_per_th. Fleet ``installed`` is the site's own (v1) fleet; each ASIC
+    model of ``markets.asic_models`` is one more fleet at every mining site.
+    """
+    sites = [s for s in instance.site_names if instance.sites.at[s, "mines"]]
+    rows = []
+    sp = instance.site_params
+    models = instance.asic_models
+    for w in instance.scenario_names:
+        for s in sites:
+            pue = float(sp.at[(w, s), "mining_pue"])
+            eff = float(sp.at[(w, s), "efficiency_j_per_th"])
+            rows.append((w, s, INSTALLED, 1e6 / pue / eff, eff))
+            for g in instance.asic_model_names:
+                eff_g = float(models.at[(w, g), "efficiency_j_per_th"])
+                rows.append((w, s, g, 1e6 / pue / eff_g, eff_g))
+    table = pd.DataFrame(rows, columns=["scenario", "site", "fleet", "th_per_grid_mw", "efficiency_j_per_th"])
+    return table.set_index(["scenario", "site", "fleet"])
+
+
+def tier_mining_sites(instance: Instance) -> list[str]:
+    """Mining sites whose mining is decided per fleet and tier (``mine_tier``): every
+    mining site when ASIC models exist, else those tiered in some scenario."""
+    mining = [s for s in instance.site_names if instance.sites.at[s, "mines"]]
+    if instance.has_asic_models:
+        return mining
+    tiered = instance.site_params_v2["tiered"]
+    return [s for s in mining if bool(tiered.xs(s, level="site").any())]
+
+
+def _prepare_v2(instance: Instance, data: ModelData) -> None:
+    """The SPEC v2 coefficients (sections 8-10), in model money.
+
+    - ``tier_margin[w,s,g,t,k] = f_k * (hashprice_t * th_g / 1000 * days - hours * price_k
+      - opex * m/12)``: revenue minus cost of one grid MW of fleet g mined in tier k;
+    - ``resale_rate[w,s,t,k] = resale_k * f_k * hours``: what a grid MW not drawn in tier k earns;
+    - ``asic_cost[w,s,g,t] = th_g * price_usd_per_th[g,t]``: capex per grid MW of model g bought;
+    - ``prepay_block[w,s] = prepayment_usd_per_it_mw * block_it_mw``.
+    """
+    k = 1.0 / MONEY_SCALE
+    per = instance.periods
+    hours, days = per["hours"].to_dict(), per["days"].to_dict()
+    m = float(instance.period_months)
+    T = instance.period_labels
+    sp, v2 = instance.site_params, instance.site_params_v2
+    hashprice = instance.period_data["hashprice_usd_per_ph_day"].to_dict()
+    tiers = instance.power_tiers
+    th = fleet_th_per_grid_mw(instance)["th_per_grid_mw"].to_dict()
+    data.tier_mining_sites = tier_mining_sites(instance)
+    data.fleets = [INSTALLED, *instance.asic_model_names] if instance.has_asic_models else []
+    fleets = data.fleets or [INSTALLED]
+    price = tiers["price_usd_per_mwh"].to_dict()
+    fraction = tiers["hours_fraction"].to_dict()
+    resale = tiers["resale_usd_per_mwh"].to_dict()
+    positions = tiers.index.droplevel("period").unique()
+    for w, s, tier in positions:
+        data.tiers.setdefault((w, s), []).append(int(tier))
+    for w in instance.scenario_names:
+        data.resale_sites[w] = []
+        for s in instance.site_names:
+            has_resale = any(resale[w, s, q, t] != 0 for q in data.tiers[w, s] for t in T)
+            if has_resale:
+                data.resale_sites[w].append(s)
+                for t in T:
+                    for q in data.tiers[w, s]:
+                        data.resale_rate[w, s, t, q] = resale[w, s, q, t] * fraction[w, s, q, t] * hours[t] * k
+        for s in data.tier_mining_sites:
+            opex = float(sp.at[(w, s), "mining_opex_usd_per_mw_year"]) * m / 12.0
+            data.installed_mw[w, s] = float(sp.at[(w, s), "mining_max_mw"])
+            data.rack_mw[w, s] = float(v2.at[(w, s), "rack_mw"])
+            for g in fleets:
+                revenue = {t: hashprice[w, t] * th[w, s, g] / 1000.0 * days[t] for t in T}
+                for t in T:
+                    for q in data.tiers[w, s]:
+                        f = fraction[w, s, q, t]
+                        data.tier_margin[w, s, g, t, q] = f * (revenue[t] - hours[t] * price[w, s, q, t] - opex) * k
+        for s in instance.site_names:
+            prepay = float(v2.at[(w, s), "prepayment_usd_per_it_mw"])
+            if prepay > 0 and s in data.retrofit_sites:
+                data.prepay_block[w, s] = prepay * data.block_it_mw[s] * k
+                data.credit_periods[w, s] = int(v2.at[(w, s), "prepayment_credit_periods"])
+            if bool(v2.at[(w, s), "leased_on_completion"]) and s in data.retrofit_sites:
+                data.leased_on_completion.add((w, s))
+    if data.has_fleets:
+        amp = instance.asic_model_period
+        available = amp["available"].to_dict()
+        cost = amp["price_usd_per_th"].to_dict()
+        for w in instance.scenario_names:
+            for s in data.tier_mining_sites:
+                for g in instance.asic_model_names:
+                    for t in T:
+                        if available[w, g, t]:
+                            data.buy_index.append((w, s, g, t))
+                            data.asic_cost[w, s, g, t] = th[w, s, g] * cost[w, g, t] * k

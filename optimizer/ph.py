@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from instances import Instance
+from instances.instance import INSTALLED
 from models import MONEY_SCALE, build_model, prepare
 from optimizer.solve import Result, relative_gap, fill_tables
 from optimizer.backend.options import highs_options
@@ -47,7 +48,10 @@ from instances.scenarios import restrict_to_scenario
 
 SOLVER = "appsi_highs"
 # decisions copied from the scenario subproblems into the whole-instance model
-SCENARIO_VARS = ("mine", "ai", "draw", "repay", "balance", "cash", "dividend", "capex_cum", "cvar_shortfall")
+SCENARIO_VARS = (
+    "mine", "ai", "draw", "repay", "balance", "cash", "dividend", "capex_cum", "cvar_shortfall",
+    "mine_tier", "fleet", "buy", "retire",  # SPEC v2 fleets and price tiers
+)
 
 
 class PHUnavailable(RuntimeError):
@@ -356,6 +360,12 @@ def _load(model, first_stage: dict[str, float], gathered: list[dict]) -> None:
             if comp is None:
                 continue
             for k, v in values.items():
+                if name == "mine" and k not in comp:
+                    # a site tiered in another scenario only mines per tier in the whole
+                    # model; in this scenario it has one tier and its own fleet
+                    w, s, t = k
+                    model.mine_tier[w, s, INSTALLED, t, 0].set_value(v, skip_validation=True)
+                    continue
                 comp[k].set_value(v, skip_validation=True)
 
 

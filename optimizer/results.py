@@ -21,6 +21,26 @@ Tables and their columns (money in USD, power in MW):
 - ``debt`` index (scenario, facility, period): draw_usd, repay_usd, balance_usd,
   interest_usd, fee_usd
 - ``scenario_npv`` index scenario: probability, npv_usd
+
+SPEC v2 (section 11), only for an instance that uses a v2 lever
+(``Instance.is_v2``); a v1 instance gets exactly the tables above:
+
+- ``allocation`` gains resale_revenue_usd (undrawn grid MW resold, SPEC 9, also in
+  site_ebitda_usd), ``mine_mw[fleet=g]`` (hours-weighted grid MW mined by fleet g:
+  ``sum(f_k * mine[g,k])``), ``mine_mw[tier=k]`` (grid MW mined in tier k, every fleet)
+  and ``curtailed_mw[tier=k]`` (grid MW the installed fleets could have drawn in tier
+  k within the grid limit but did not: ``min(sum(fleet[g]), grid_mw - reserved_ai_grid_mw)
+  - sum(mine[g,k])``); a tier a site does not have is empty (NaN). ``mine_mw``,
+  ``hashrate_ph_s`` and the mining money lines are the hours-weighted sums over
+  fleets and tiers, each fleet at its own efficiency, each tier at its own price.
+- ``fleets`` index (scenario, site, fleet, period), every mining site and fleet
+  (``installed`` and each ASIC model): bought_mw, retired_mw, installed_mw (grid MW
+  at the period end), efficiency_j_per_th, hashrate_ph_s (of the installed
+  machines at full draw: installed_mw * 1e6 / pue / efficiency / 1000), mined_mw
+  (hours-weighted), asic_capex_usd (bought_mw * 1e6 / pue / efficiency * price_usd_per_th)
+- ``finance`` gains resale_usd (in ebitda_usd, in neither segment), asic_capex_usd
+  (not in capex_usd, which stays AI capex), prepayments_usd and credits_usd
+  (cash only).
 """
 
 from __future__ import annotations
@@ -30,6 +50,7 @@ import pandas as pd
 
 from instances import Instance
 from models import MONEY_SCALE, money_lines
+from models.data import INSTALLED, fleet_th_per_grid_mw
 
 
 def _values(component, names: list[str]) -> pd.Series:
@@ -60,7 +81,93 @@ def decisions(instance: Instance, model) -> dict[str, pd.Series]:
         "cash": _values(model.cash, ["scenario", "period"]) * k,
         "dividend": _values(model.dividend, ["scenario", "period"]) * k,
     }
+    if instance.is_v2:
+        out.update(v2_decisions(instance, model))
+        # every mining site's MW mined, hours-weighted over fleets and tiers
+        out["mine"] = hours_weighted_mine(instance, out["mine_tier"])
     return out
+
+
+V2_KEYS = ["scenario", "site", "fleet", "period"]
+
+
+def v2_decisions(instance: Instance, model) -> dict[str, pd.Series]:
+    """The SPEC v2 decisions in grid MW, every mining site and fleet filled in:
+
+    - ``mine_tier`` (scenario, site, fleet, period, tier): MW mined; a site mining
+      with the v1 column is fleet ``installed``, tier 0;
+    - ``buy``, ``retire``, ``fleet`` (scenario, site, fleet, period); without ASIC
+      models the installed fleet stays at ``mining.max_mw``.
+    """
+    names = ["scenario", "site", "fleet", "period", "tier"]
+    parts = []
+    tier = getattr(model, "mine_tier", None)
+    if tier is not None:
+        parts.append(_values(tier, names))
+    plain = _values(model.mine, ["scenario", "site", "period"])
+    if len(plain):
+        keys = [(w, s, INSTALLED, t, 0) for w, s, t in plain.index]
+        parts.append(pd.Series(plain.to_numpy(), index=pd.MultiIndex.from_tuples(keys, names=names)))
+    mine_tier = pd.concat(parts).reindex(mining_index(instance), fill_value=0.0) if parts else pd.Series(0.0, index=mining_index(instance))
+    index = fleet_index(instance)
+    if hasattr(model, "fleet"):
+        buy = _values(model.buy, V2_KEYS).reindex(index, fill_value=0.0)
+        retire = _values(model.retire, V2_KEYS).reindex(index, fill_value=0.0)
+        fleet = _values(model.fleet, V2_KEYS).reindex(index, fill_value=0.0)
+    else:
+        buy = pd.Series(0.0, index=index)
+        retire = pd.Series(0.0, index=index)
+        installed = instance.site_params["mining_max_mw"]
+        fleet = pd.Series([float(installed[w, s]) for w, s, g, t in index], index=index, dtype=float)
+    return {"mine_tier": mine_tier, "buy": buy, "retire": retire, "fleet": fleet}
+
+
+def mining_index(instance: Instance) -> pd.MultiIndex:
+    """(scenario, site, fleet, period, tier) of every mining site, fleet and price tier,
+    in scenario, site, fleet, period, tier order."""
+    mining = [s for s in instance.site_names if instance.sites.at[s, "mines"]]
+    tiers = instance.power_tiers.index.droplevel("period").unique()
+    of: dict[tuple, list[int]] = {}
+    for w, s, k in tiers:
+        of.setdefault((w, s), []).append(int(k))
+    rows = [
+        (w, s, g, t, k)
+        for w in instance.scenario_names
+        for s in mining
+        for g in fleet_names(instance)
+        for t in instance.period_labels
+        for k in of[w, s]
+    ]
+    return pd.MultiIndex.from_tuples(rows, names=["scenario", "site", "fleet", "period", "tier"])
+
+
+def hours_weighted_mine(instance: Instance, mine_tier: pd.Series) -> pd.Series:
+    """``sum(f_k * mine[s,g,t,k] for g, k)`` per (scenario, site, period): grid MW mined
+    on average over the period's hours."""
+    fraction = _tier_fraction(instance, mine_tier.index)
+    weighted = mine_tier * fraction
+    return weighted.groupby(level=["scenario", "site", "period"], sort=False).sum()
+
+
+def _tier_fraction(instance: Instance, index: pd.MultiIndex) -> np.ndarray:
+    """The hours fraction f_k of each (scenario, site, fleet, period, tier) row."""
+    keys = pd.MultiIndex.from_arrays(
+        [index.get_level_values("scenario"), index.get_level_values("site"), index.get_level_values("tier"), index.get_level_values("period")]
+    )
+    return instance.power_tiers["hours_fraction"].reindex(keys).to_numpy(dtype=float)
+
+
+def fleet_names(instance: Instance) -> list[str]:
+    """``installed`` and, when ASIC models exist, each model (SPEC 8)."""
+    return [INSTALLED, *instance.asic_model_names]
+
+
+def fleet_index(instance: Instance) -> pd.MultiIndex:
+    """(scenario, site, fleet, period) of every mining site and fleet."""
+    mining = [s for s in instance.site_names if instance.sites.at[s, "mines"]]
+    return pd.MultiIndex.from_product(
+        [instance.scenario_names, mining, fleet_names(instance), instance.period_labels], names=V2_KEYS
+    )
 
 
 def plan_dict(instance: Instance, dec: dict[str, pd.Series]) -> dict:
@@ -91,7 +198,7 @@ def plan_dict(instance: Instance, dec: dict[str, pd.Series]) -> dict:
             *_levels(draw.index), _clean(draw.to_numpy(dtype=float)).tolist(), _clean(repay.to_numpy(dtype=float)).tolist()
         )
     ] if len(draw) else []
-    return {
+    plan = {
         "format": "allocate-plan/1",
         "instance": instance.name,
         "periods": instance.period_labels,
@@ -101,6 +208,35 @@ def plan_dict(instance: Instance, dec: dict[str, pd.Series]) -> dict:
         "dividends": fin,
         "debt": debt,
     }
+    if instance.is_v2:
+        plan.update(v2_plan_rows(instance, dec))
+    return plan
+
+
+def v2_plan_rows(instance: Instance, dec: dict[str, pd.Series]) -> dict[str, list[dict]]:
+    """The SPEC v2 decisions of ``plan.json``:
+
+    - ``mining``: ``{scenario, site, fleet, tier, period, mine_mw}`` for every mining
+      site, fleet (``installed`` or an ASIC model name) and tier (0-based position in
+      the site's ``power_price_tiers``; 0 for a plain price);
+    - ``fleet``: ``{scenario, site, fleet, period, buy_mw, retire_mw}`` for every mining
+      site and fleet when ASIC models exist (empty otherwise: nothing is bought or retired).
+    """
+    tier = dec["mine_tier"]
+    levels = _levels(tier.index)
+    values = _clean(tier.to_numpy(dtype=float)).tolist()
+    mining = [
+        {"scenario": w, "site": s, "fleet": g, "tier": int(k), "period": t, "mine_mw": v}
+        for w, s, g, t, k, v in zip(*levels, values)
+    ]
+    fleet = []
+    if instance.has_asic_models:
+        buy, retire = dec["buy"], dec["retire"]
+        fleet = [
+            {"scenario": w, "site": s, "fleet": g, "period": t, "buy_mw": b, "retire_mw": r}
+            for w, s, g, t, b, r in zip(*_levels(buy.index), _clean(buy.to_numpy(dtype=float)).tolist(), _clean(retire.to_numpy(dtype=float)).tolist())
+        ]
+    return {"mining": mining, "fleet": fleet}
 
 
 def _levels(index: pd.Index) -> list[list]:
@@ -184,7 +320,144 @@ def allocation_table(instance: Instance, dec: dict[str, pd.Series]) -> pd.DataFr
     out["ai_power_usd"] = np.where(landlord, ai * pue * hours * price, 0.0)
     out["ai_cost_usd"] = ai * lines["ai_cost_usd_per_mw"].to_numpy()
     out["site_ebitda_usd"] = out["mining_revenue_usd"] - out["mining_cost_usd"] + out["ai_revenue_usd"] - out["ai_cost_usd"]
+    if instance.is_v2:
+        _v2_allocation(instance, dec, out)
     return out
+
+
+def _tier_lines(instance: Instance, mine_tier: pd.Series) -> pd.DataFrame:
+    """Per (scenario, site, fleet, period, tier) row of ``mine_tier``: the hours
+    fraction, TH/s per grid MW of the fleet and the money of the MW mined (USD):
+    revenue ``f_k * hashprice * th_g / 1000 * days * mine``, power ``f_k * hours *
+    price_k * mine``, opex ``f_k * opex * m/12 * mine`` (SPEC 8-9)."""
+    idx = mine_tier.index
+    w = idx.get_level_values("scenario")
+    s = idx.get_level_values("site")
+    g = idx.get_level_values("fleet")
+    t = idx.get_level_values("period")
+    k = idx.get_level_values("tier")
+    th = fleet_th_per_grid_mw(instance)["th_per_grid_mw"].reindex(pd.MultiIndex.from_arrays([w, s, g])).to_numpy(dtype=float)
+    tiers = instance.power_tiers.reindex(pd.MultiIndex.from_arrays([w, s, k, t]))
+    f = tiers["hours_fraction"].to_numpy(dtype=float)
+    price = tiers["price_usd_per_mwh"].to_numpy(dtype=float)
+    hp = instance.period_data["hashprice_usd_per_ph_day"].reindex(pd.MultiIndex.from_arrays([w, t])).to_numpy(dtype=float)
+    opex = instance.site_params["mining_opex_usd_per_mw_year"].reindex(pd.MultiIndex.from_arrays([w, s])).to_numpy(dtype=float)
+    hours = t.map(instance.periods["hours"]).to_numpy(dtype=float)
+    days = t.map(instance.periods["days"]).to_numpy(dtype=float)
+    mine = _clean(mine_tier.to_numpy(dtype=float))
+    m = float(instance.period_months)
+    return pd.DataFrame(
+        {
+            "fraction": f,
+            "th_per_grid_mw": th,
+            "mine_mw": mine,
+            "hashrate_ph_s": f * mine * th / 1000.0,
+            "mining_revenue_usd": f * hp * th / 1000.0 * days * mine,
+            "mining_power_usd": f * hours * price * mine,
+            "mining_opex_usd": f * opex * m / 12.0 * mine,
+        },
+        index=idx,
+    )
+
+
+def _v2_allocation(instance: Instance, dec: dict[str, pd.Series], out: pd.DataFrame) -> None:
+    """The SPEC v2 lines of the allocation table (section 11), in place: mining money
+    per fleet and tier, resale, MW mined per fleet and per tier, curtailed MW per tier."""
+    idx = out.index
+    lines = _tier_lines(instance, dec["mine_tier"])
+    by_site = lines.groupby(level=["scenario", "site", "period"], sort=False)[
+        ["hashrate_ph_s", "mining_revenue_usd", "mining_power_usd", "mining_opex_usd"]
+    ].sum().reindex(idx, fill_value=0.0)
+    for column in ("hashrate_ph_s", "mining_revenue_usd", "mining_power_usd", "mining_opex_usd"):
+        out[column] = by_site[column].to_numpy()
+    out["mining_cost_usd"] = out["mining_power_usd"] + out["mining_opex_usd"]
+    # per tier: MW mined by every fleet together, on the power_tiers rows (w, s, k, t)
+    tiers = instance.power_tiers
+    per_tier = lines["mine_mw"].groupby(level=["scenario", "site", "tier", "period"], sort=False).sum()
+    mined_k = per_tier.reindex(tiers.index, fill_value=0.0).to_numpy(dtype=float)
+    site_keys = tiers.index.droplevel("tier")
+    site_keys = pd.MultiIndex.from_arrays([site_keys.get_level_values(i) for i in range(3)], names=["scenario", "site", "period"])
+    ai = out["ai_it_mw"].reindex(site_keys).to_numpy(dtype=float)
+    pue = instance.site_params["ai_pue"].reindex(site_keys.droplevel("period")).to_numpy(dtype=float)
+    grid = out["grid_mw"].reindex(site_keys).to_numpy(dtype=float)
+    hours = site_keys.get_level_values("period").map(instance.periods["hours"]).to_numpy(dtype=float)
+    undrawn = grid - mined_k - pue * ai
+    resale = tiers["resale_usd_per_mwh"].to_numpy(dtype=float) * tiers["hours_fraction"].to_numpy(dtype=float) * hours * undrawn
+    resale_site = pd.Series(resale, index=site_keys).groupby(level=["scenario", "site", "period"], sort=False).sum()
+    out["resale_revenue_usd"] = resale_site.reindex(idx, fill_value=0.0).to_numpy()
+    out["site_ebitda_usd"] = (
+        out["mining_revenue_usd"] - out["mining_cost_usd"] + out["ai_revenue_usd"] - out["ai_cost_usd"] + out["resale_revenue_usd"]
+    )
+    for g in fleet_names(instance):
+        part = lines[lines.index.get_level_values("fleet") == g]
+        weighted = (part["fraction"] * part["mine_mw"]).groupby(level=["scenario", "site", "period"], sort=False).sum()
+        out[f"mine_mw[fleet={g}]"] = _clean(weighted.reindex(idx, fill_value=0.0).to_numpy())
+    fleet_total = dec["fleet"].groupby(level=["scenario", "site", "period"], sort=False).sum().reindex(site_keys, fill_value=0.0).to_numpy()
+    reserved = out["reserved_ai_grid_mw"].reindex(site_keys).to_numpy(dtype=float)
+    curtailed = _clean(np.minimum(fleet_total, grid - reserved) - mined_k, 1e-7)
+    table = pd.DataFrame({"tier": tiers.index.get_level_values("tier"), "mined": _clean(mined_k), "curtailed": curtailed}, index=site_keys)
+    for k in sorted(set(table["tier"])):
+        part = table[table["tier"] == k]
+        out[f"mine_mw[tier={k}]"] = part["mined"].reindex(idx).to_numpy()
+        out[f"curtailed_mw[tier={k}]"] = part["curtailed"].reindex(idx).to_numpy()
+
+
+def fleets_table(instance: Instance, dec: dict[str, pd.Series]) -> pd.DataFrame:
+    """Per (scenario, site, fleet, period) of a v2 instance (SPEC 11): bought_mw,
+    retired_mw, installed_mw, efficiency_j_per_th, hashrate_ph_s (installed machines at
+    full draw), mined_mw (hours-weighted), asic_capex_usd."""
+    idx = dec["fleet"].index
+    w = idx.get_level_values("scenario")
+    s = idx.get_level_values("site")
+    g = idx.get_level_values("fleet")
+    t = idx.get_level_values("period")
+    ths = fleet_th_per_grid_mw(instance).reindex(pd.MultiIndex.from_arrays([w, s, g]))
+    th = ths["th_per_grid_mw"].to_numpy(dtype=float)
+    out = pd.DataFrame(index=idx)
+    out["bought_mw"] = _clean(dec["buy"].to_numpy(dtype=float))
+    out["retired_mw"] = _clean(dec["retire"].to_numpy(dtype=float))
+    out["installed_mw"] = _clean(dec["fleet"].to_numpy(dtype=float))
+    out["efficiency_j_per_th"] = ths["efficiency_j_per_th"].to_numpy(dtype=float)
+    out["hashrate_ph_s"] = out["installed_mw"].to_numpy() * th / 1000.0
+    tier = dec["mine_tier"]
+    weighted = pd.Series(_tier_fraction(instance, tier.index) * tier.to_numpy(dtype=float), index=tier.index)
+    out["mined_mw"] = _clean(weighted.groupby(level=["scenario", "site", "fleet", "period"], sort=False).sum().reindex(idx, fill_value=0.0).to_numpy())
+    price = np.zeros(len(idx))
+    if instance.has_asic_models:
+        price = instance.asic_model_period["price_usd_per_th"].reindex(pd.MultiIndex.from_arrays([w, g, t])).fillna(0.0).to_numpy(dtype=float)
+    out["asic_capex_usd"] = out["bought_mw"].to_numpy() * th * price
+    return out
+
+
+def tenant_cash_by_site(instance: Instance, start: pd.Series) -> pd.DataFrame:
+    """Tenant prepayments and their rent credits per (scenario, site, period), USD (SPEC 10).
+
+    A block started in tau brings ``prepayment * B`` in tau and is credited
+    ``prepayment * B / P`` in each period ``tau+lead .. tau+lead+P-1``; credits after
+    the horizon are charged in the last period.
+    """
+    sites, periods, scenarios = instance.site_names, instance.period_labels, instance.scenario_names
+    n = len(periods)
+    prepay = np.zeros((len(scenarios), len(sites), n))
+    credit = np.zeros_like(prepay)
+    si, ti, blocks = _start_positions(instance, start)
+    v2 = instance.site_params_v2
+    for k, w in enumerate(scenarios):
+        for i, t0, b in zip(si, ti, blocks):
+            s = sites[i]
+            amount = float(v2.at[(w, s), "prepayment_usd_per_it_mw"]) * float(instance.sites.at[s, "block_it_mw"]) * b
+            if amount == 0:
+                continue
+            prepay[k, i, t0] += amount
+            count = int(v2.at[(w, s), "prepayment_credit_periods"])
+            first = t0 + int(instance.sites.at[s, "lead_periods"])
+            inside = max(0, min(first + count, n - 1) - first)  # credit periods before the last one
+            credit[k, i, first : first + inside] += amount / count
+            credit[k, i, n - 1] += amount - amount / count * inside
+    index = pd.MultiIndex.from_product(
+        [pd.Index(scenarios, name="scenario"), pd.Index(sites, name="site"), pd.Index(periods, name="period")]
+    )
+    return pd.DataFrame({"prepayments_usd": prepay.ravel(), "credits_usd": credit.ravel()}, index=index)
 
 
 def capex_by_site(instance: Instance, start: pd.Series) -> pd.DataFrame:
@@ -272,8 +545,11 @@ def debt_table(instance: Instance, dec: dict[str, pd.Series]) -> pd.DataFrame:
     return out
 
 
-def finance_table(instance: Instance, dec, allocation: pd.DataFrame, debt: pd.DataFrame, capex: pd.DataFrame) -> pd.DataFrame:
-    """Per (scenario, period): EBITDA by segment, capex, debt flows, cash and dividend."""
+def finance_table(
+    instance: Instance, dec, allocation: pd.DataFrame, debt: pd.DataFrame, capex: pd.DataFrame, fleets: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per (scenario, period): EBITDA by segment, capex, debt flows, cash and dividend;
+    for a v2 instance also resale, ASIC capex, prepayments and credits."""
     idx = instance.period_data.index
     seg = allocation.groupby(level=["scenario", "period"], sort=False)[
         ["mining_revenue_usd", "mining_cost_usd", "ai_revenue_usd", "ai_cost_usd"]
@@ -302,7 +578,24 @@ def finance_table(instance: Instance, dec, allocation: pd.DataFrame, debt: pd.Da
         out[f"draw_usd[{f}]"] = part["draw_usd"].reindex(idx).to_numpy()
         out[f"repay_usd[{f}]"] = part["repay_usd"].reindex(idx).to_numpy()
         out[f"balance_usd[{f}]"] = part["balance_usd"].reindex(idx).to_numpy()
+    if instance.is_v2:
+        _v2_finance(instance, dec, allocation, fleets if fleets is not None else fleets_table(instance, dec), out)
     return out
+
+
+def _v2_finance(instance: Instance, dec, allocation: pd.DataFrame, fleets: pd.DataFrame, out: pd.DataFrame) -> None:
+    """Resale (in EBITDA, in neither segment), ASIC capex, prepayments and credits
+    (cash only) as finance columns, in place."""
+    idx = out.index
+    resale = allocation.groupby(level=["scenario", "period"], sort=False)["resale_revenue_usd"].sum().reindex(idx).to_numpy()
+    out.insert(out.columns.get_loc("ai_ebitda_usd") + 1, "resale_usd", resale)
+    out["ebitda_usd"] = out["mining_ebitda_usd"] + out["ai_ebitda_usd"] + out["resale_usd"] - out["overhead_usd"]
+    asic = fleets.groupby(level=["scenario", "period"], sort=False)["asic_capex_usd"].sum().reindex(idx, fill_value=0.0).to_numpy()
+    tenant = tenant_cash_by_site(instance, dec["start"]).groupby(level=["scenario", "period"], sort=False).sum().reindex(idx)
+    at = out.columns.get_loc("capex_usd") + 1
+    out.insert(at, "asic_capex_usd", asic)
+    out.insert(at + 1, "prepayments_usd", tenant["prepayments_usd"].to_numpy())
+    out.insert(at + 2, "credits_usd", tenant["credits_usd"].to_numpy())
 
 
 def scenario_npv(instance: Instance, finance: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,10 @@ schedule held as it is:
 kind               name, period                value_usd
 =================  ==========================  ===================================
 grid_mw            site, period or ``all``     USD per extra grid MW at the site in
-                                               that period (``all``: in every period)
+                                               that period (``all``: in every period);
+                                               at a site with price tiers, the sum over
+                                               its tiers' grid rows (the resale the
+                                               extra MW would earn undrawn is not in it)
 capex_budget       ``per_period``, period or   USD per extra USD of the per-period
                    ``all``                     AI capex budget (``all``: every period)
 total_capex_budget ``total``, ``all``          USD per extra USD of the total budget
@@ -106,8 +109,12 @@ def sensitivity_table(model, duals: dict, slack: dict, periods: list[str]) -> pd
             out.setdefault(group, []).append((period, duals[con], slack.get(con, 1.0) <= BINDING_TOL))
         return out
 
-    # grid MW: rows in MW, objective in millions of USD
-    for site, items in collect(_comp(model, "grid_limit"), lambda i: (i[1], i[2])).items():
+    # grid MW: rows in MW, objective in millions of USD; a site mining per price tier
+    # (SPEC v2) has one grid row per tier, all moved by one more grid MW
+    grid = collect(_comp(model, "grid_limit"), lambda i: (i[1], i[2]))
+    for site, items in collect(_comp(model, "grid_tier_limit"), lambda i: (i[1], i[2])).items():
+        grid.setdefault(site, []).extend(items)
+    for site, items in grid.items():
         by_period = _by_period(items, periods)
         for t, (v, b) in by_period.items():
             add("grid_mw", site, t, v * MONEY_SCALE, "MW", b)

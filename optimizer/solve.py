@@ -103,6 +103,7 @@ class Result:
     finance: pd.DataFrame | None = None
     debt: pd.DataFrame | None = None
     capex: pd.DataFrame | None = None
+    fleets: pd.DataFrame | None = None  # SPEC v2 fleet table (optimizer.results.fleets_table); None for a v1 instance
     scenario_npv: pd.DataFrame | None = None
     plan: dict | None = None
     model: Any = None
@@ -311,7 +312,8 @@ def fill_tables(result: Result) -> None:
     result.retrofits = R.retrofits_table(inst, dec)
     result.debt = R.debt_table(inst, dec)
     result.capex = R.capex_by_site(inst, dec["start"])
-    result.finance = R.finance_table(inst, dec, result.allocation, result.debt, result.capex)
+    result.fleets = R.fleets_table(inst, dec) if inst.is_v2 else None
+    result.finance = R.finance_table(inst, dec, result.allocation, result.debt, result.capex, result.fleets)
     result.scenario_npv = R.scenario_npv(inst, result.finance)
     result.plan = R.plan_dict(inst, dec)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pyomo.environ import Constraint
 
-from models.components.common import data, prev
+from models.components.common import data, is_last, prev
+from models.components.retrofits import start_of, started_of
 
 
 def opening_balance(m, w: str, f: str, t: str):
@@ -55,11 +56,34 @@ def fees_rule(m, w, t):
 
 def cash_balance_rule(m, w, t):
     """``cash[t] = cash[t-1] + EBITDA[t] - capex[t] - interest[t] - fees[t]
-    + draws[t] - repays[t] - dividend[t]``, with ``cash[-1] = initial_cash_usd``."""
+    + draws[t] - repays[t] - dividend[t]``, with ``cash[-1] = initial_cash_usd``.
+
+    With SPEC v2 levers the recursion also pays ASIC capex and takes in tenant
+    prepayments less their credits: ``... - asic_capex[t] + prepayments[t] - credits[t]``
+    (cash only: not EBITDA, not debt, not capex).
+    """
     p = prev(m, t)
     opening = m.cash[w, p] if p is not None else data(m).initial_cash[w]
     draws = sum(m.draw[w, f, t] for f in m.F)
     repays = sum(m.repay[w, f, t] for f in m.F)
+    d = data(m)
+    if d.has_fleets or d.has_prepayments:
+        v2 = 0
+        if d.has_fleets:
+            v2 = v2 - m.asic_capex[w, t]
+        if d.has_prepayments:
+            v2 = v2 + m.prepayments[w, t] - m.credits[w, t]
+        return m.cash[w, t] == (
+            opening
+            + m.ebitda[w, t]
+            - m.capex[w, t]
+            - m.interest[w, t]
+            - m.fees[w, t]
+            + draws
+            - repays
+            - m.dividend[w, t]
+            + v2
+        )
     return m.cash[w, t] == (
         opening
         + m.ebitda[w, t]
@@ -89,3 +113,41 @@ def leverage_limit_rule(m, w, t):
         return Constraint.Skip
     debt = sum(m.balance[w, f, t] for f in m.F)
     return debt - ratio * (12.0 / d.months) * m.ebitda[w, t] <= 0
+
+
+# --------------------------------------------------------------------------- SPEC v2 section 10
+
+
+def prepayments_rule(m, w, t):
+    """``prepayments[t] = sum(prepayment_usd_per_it_mw * block_it_mw * start[s,t] for s)``:
+    the tenant pays in the period a block starts."""
+    d = data(m)
+    return sum(d.prepay_block[w, s] * start_of(m, s, t) for s in m.SA if (w, s) in d.prepay_block)
+
+
+def site_credits(m, w: str, s: str, t: str):
+    """Rent credits of site s in period t (model money), ``c = prepayment * B / P``.
+
+    A block started in tau is credited c in each period ``tau+lead .. tau+lead+P-1``, so
+    before the last period ``credit[s,t] = c * (started[s,t-lead] - started[s,t-lead-P])``.
+    Credits falling after the horizon are charged in the last period, which pays all
+    that is still owed on every started block:
+    ``credit[s,N-1] = prepayment * B * started[s,N-1] - c * sum(started[s,u] for u in
+    max(0, N-1-lead-P) .. N-2-lead)`` (the credits of periods 0..N-2, telescoped).
+    """
+    d = data(m)
+    total = d.prepay_block[w, s]
+    periods = d.credit_periods[w, s]
+    lead = d.lead[s]
+    per_period = total / periods
+    if not is_last(m, t):
+        return per_period * (started_of(m, s, prev(m, t, lead)) - started_of(m, s, prev(m, t, lead + periods)))
+    n = len(m.T_list)
+    paid = [m.started[s, m.T_list[u]] for u in range(max(0, n - 1 - lead - periods), n - 1 - lead)]
+    return total * m.started[s, t] - per_period * sum(paid)
+
+
+def credits_rule(m, w, t):
+    """``credits[t] = sum(credit[s,t] for s)`` (``site_credits``): prepayments given back as rent credits."""
+    d = data(m)
+    return sum(site_credits(m, w, s, t) for s in m.SA if (w, s) in d.prepay_block)

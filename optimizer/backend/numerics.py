@@ -144,6 +144,8 @@ def _range_issues(instance: Instance) -> list[Issue]:
             lambda k, v, c=column: f"{sc.at[k, c]:.3g} times an annualized EBITDA of up to {float(worst_margin.get(k, 0.0)) * annual:.3g} USD per MW{scen(k)}",
         )
 
+    _v2_range_issues(instance, check, scen, site_index, limit_usd, limit_mw)
+
     # ---- debt ---------------------------------------------------------------------------------------
     fac = instance.facilities
     for column in ("limit_usd", "initial_balance_usd"):
@@ -152,3 +154,36 @@ def _range_issues(instance: Instance) -> list[Issue]:
             lambda k, v: f'{v} USD for "{k[1]}"{scen(k[0])}',
         )
     return issues
+
+
+def _v2_range_issues(instance: Instance, check, scen, site_index: dict, limit_usd: float, limit_mw: float) -> None:
+    """The SPEC v2 numbers (sections 8-10): rack MW, ASIC capex per grid MW, the money
+    a MW mined or resold earns or costs in one tier, prepayments per block."""
+    if not instance.is_v2:
+        return
+    v2 = instance.site_params_v2
+    check(v2["rack_mw"], limit_mw, lambda k: f"sites[{site_index[k[1]]}].mining.rack_mw", lambda k, v: f"{v} MW{scen(k[0])}")
+    prepay = v2["prepayment_usd_per_it_mw"] * v2.index.get_level_values("site").map(instance.sites["block_it_mw"]).to_numpy()
+    check(
+        prepay, limit_usd, lambda k: f"sites[{site_index[k[1]]}].ai.prepayment_usd_per_it_mw",
+        lambda k, v: f"a block's prepayment of {v} USD{scen(k[0])}",
+    )
+    tiers = instance.power_tiers
+    hours = tiers.index.get_level_values("period").map(instance.periods["hours"]).to_numpy()
+    for column, what in (("price_usd_per_mwh", "power cost"), ("resale_usd_per_mwh", "resale")):
+        check(
+            tiers[column] * tiers["hours_fraction"] * hours, limit_usd,
+            lambda k, c=column: f"sites[{site_index[k[1]]}].power_price_tiers[{k[2]}].{c}",
+            lambda k, v, w=what: f'{w} of {v} USD per MW in {k[3]} at "{k[1]}"{scen(k[0])}',
+        )
+    if instance.has_asic_models:
+        models = {g: j for j, g in enumerate(instance.asic_model_names)}
+        amp = instance.asic_model_period
+        eff = instance.asic_models["efficiency_j_per_th"].reindex(amp.index.droplevel("period")).to_numpy()
+        # the cheapest site pue is 1: at most 1e6 / efficiency TH/s per grid MW
+        check(
+            amp["price_usd_per_th"] * 1e6 / eff, limit_usd,
+            lambda k: f"markets.asic_models[{models[k[1]]}].price_usd_per_th",
+            lambda k, v: f'ASIC capex of up to {v} USD per grid MW of "{k[1]}" in {k[2]}{scen(k[0])}',
+            ": check price_usd_per_th and efficiency_j_per_th",
+        )

@@ -28,7 +28,8 @@ from optimizer.runs.output import dumps, write_csv, write_run
 
 
 def write_result(result, out_dir: str, force: bool = False, explanation=None, baselines: dict | None = None) -> Path:
-    """The run folder: allocation.csv, retrofits.csv, finance.csv, debt.csv, summary.json, plan.json,
+    """The run folder: allocation.csv, retrofits.csv, finance.csv, debt.csv, fleets.csv (SPEC v2
+    instances), summary.json, plan.json,
     plan.xlsx (``optimizer.reports.workbook``) and charts/*.png (``optimizer.reports.charts``). Every file but
     timings.json holds the same bytes in two runs of one instance."""
     summary = result.summary()
@@ -48,6 +49,8 @@ def write_result(result, out_dir: str, force: bool = False, explanation=None, ba
                 "plan.json": lambda p: p.write_text(dumps(result.plan)),
             }
         )
+        if getattr(result, "fleets", None) is not None:  # SPEC v2 instances only
+            writers["fleets.csv"] = lambda p: write_csv(result.fleets, p)
         if getattr(result, "sensitivities", None) is not None:
             writers["sensitivities.csv"] = lambda p: write_csv(result.sensitivities.set_index("kind"), p)
         from optimizer.reports.charts import draw_charts, tables_from_result

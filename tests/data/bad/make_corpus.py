@@ -66,6 +66,17 @@ SCENARIOS = [
     {"name": "high", "probability": 0.5, "set": {"markets.hashprice_usd_per_ph_day": 70}},
 ]
 
+ASIC = {"name": "S21XP", "efficiency_j_per_th": 13.5, "price_usd_per_th": 15}
+TIER_CHEAP = {"hours_fraction": 0.9, "price_usd_per_mwh": 35}
+TIER_DEAR = {"hours_fraction": 0.1, "price_usd_per_mwh": 300, "resale_usd_per_mwh": 250}
+
+
+def _tiered(raw: dict, tiers: list) -> None:
+    """Give site Alpha price tiers instead of its plain price."""
+    del raw["sites"][0]["power_price_usd_per_mwh"]
+    raw["sites"][0]["power_price_tiers"] = tiers
+
+
 # name -> (mutation, expected substring)
 CASES = {
     # ---- wrong type ----------------------------------------------------------------
@@ -193,6 +204,102 @@ CASES = {
     ),
     "scenario_set_not_object": (setp("scenarios", [dict(SCENARIOS[0], set=[1]), SCENARIOS[1]]), "scenarios[0].set: must be an object"),
     "risk_alpha_one": (setp("risk", {"cvar_alpha": 1, "weight": 0.5}), "risk.cvar_alpha: must be >= 0 and < 1, got 1"),
+    # ---- SPEC v2: ASIC models (section 8) -------------------------------------------------------
+    "asic_duplicate_name": (setp("markets.asic_models", [ASIC, dict(ASIC, efficiency_j_per_th=12)]), 'markets.asic_models[1].name: duplicate name "S21XP"'),
+    "asic_until_before_from": (
+        setp("markets.asic_models", [dict(ASIC, available_from="2026-07", available_until="2026-04")]),
+        "markets.asic_models[0].available_until: is before available_from",
+    ),
+    "asic_zero_efficiency": (setp("markets.asic_models", [dict(ASIC, efficiency_j_per_th=0)]), "markets.asic_models[0].efficiency_j_per_th: must be > 0, got 0"),
+    "asic_negative_price": (
+        setp("markets.asic_models", [dict(ASIC, price_usd_per_th=[15, 14, -1, 12])]),
+        "markets.asic_models[0].price_usd_per_th: must be >= 0 in every period, got -1 in 2026-07",
+    ),
+    "asic_missing_price": (setp("markets.asic_models", [{"name": "S21XP", "efficiency_j_per_th": 13.5}]), "markets.asic_models[0].price_usd_per_th: required field is missing"),
+    "asic_named_installed": (setp("markets.asic_models", [dict(ASIC, name="installed")]), 'markets.asic_models[0].name: "installed" is the name of the fleet'),
+    "asic_bad_date": (setp("markets.asic_models", [dict(ASIC, available_from="2026")]), 'markets.asic_models[0].available_from: must be a date "YYYY-MM"'),
+    "asic_unknown_in_scenario": (
+        lambda raw: raw.update(
+            markets=dict(raw["markets"], asic_models=[ASIC]),
+            scenarios=[dict(SCENARIOS[0], set={"markets.asic_models.S19.price_usd_per_th": 9}), SCENARIOS[1]],
+        ),
+        'scenarios[0].set.markets.asic_models.S19.price_usd_per_th: no entry named "S19" in asic_models',
+    ),
+    "asic_names_differ_in_scenario": (
+        lambda raw: raw.update(
+            markets=dict(raw["markets"], asic_models=[ASIC]),
+            scenarios=[dict(SCENARIOS[0], set={"markets": {"hashprice_usd_per_ph_day": 30, "asic_models": [dict(ASIC, name="S19")]}}), SCENARIOS[1]],
+        ),
+        "scenarios[0].set.markets.asic_models: the ASIC model names cannot differ between scenarios",
+    ),
+    "asic_price_beyond_range": (
+        setp("markets.asic_models", [dict(ASIC, price_usd_per_th=1e15)]),
+        "markets.asic_models[0].price_usd_per_th: ASIC capex of up to 7.41e+19 USD per grid MW",
+    ),
+    "rack_below_max_mw": (setp("sites.1.mining.rack_mw", 40), "sites[1].mining.rack_mw: must be >= mining.max_mw (60), got 40"),
+    "rack_negative": (setp("sites.1.mining.rack_mw", -5), "sites[1].mining.rack_mw: must be >= 0, got -5"),
+    # ---- SPEC v2: price tiers (section 9) -------------------------------------------------------
+    "tiers_not_summing_to_one": (
+        lambda raw: _tiered(raw, [dict(TIER_CHEAP, hours_fraction=0.85), TIER_DEAR]),
+        "sites[0].power_price_tiers: hours_fraction must sum to 1, got 0.95",
+    ),
+    "tiers_sum_off_by_1e8": (
+        lambda raw: _tiered(raw, [dict(TIER_CHEAP, hours_fraction=0.9 + 1e-8), TIER_DEAR]),
+        "sites[0].power_price_tiers: hours_fraction must sum to 1, got 1.00000001",
+    ),
+    "tier_fraction_zero": (
+        lambda raw: _tiered(raw, [dict(TIER_CHEAP, hours_fraction=1.0), dict(TIER_DEAR, hours_fraction=0)]),
+        "sites[0].power_price_tiers[1].hours_fraction: must be > 0 and <= 1, got 0",
+    ),
+    "tier_fraction_negative": (
+        lambda raw: _tiered(raw, [dict(TIER_CHEAP, hours_fraction=1.1), dict(TIER_DEAR, hours_fraction=-0.1)]),
+        "sites[0].power_price_tiers[0].hours_fraction: must be > 0 and <= 1, got 1.1",
+    ),
+    "tier_negative_resale": (
+        lambda raw: _tiered(raw, [TIER_CHEAP, dict(TIER_DEAR, resale_usd_per_mwh=-20)]),
+        "sites[0].power_price_tiers[1].resale_usd_per_mwh: must be >= 0 in every period, got -20 in 2026-01",
+    ),
+    "tier_missing_price": (
+        lambda raw: _tiered(raw, [TIER_CHEAP, {"hours_fraction": 0.1}]),
+        "sites[0].power_price_tiers[1].price_usd_per_mwh: required field is missing",
+    ),
+    "tiers_empty": (lambda raw: _tiered(raw, []), "sites[0].power_price_tiers: must list at least one tier"),
+    "tiers_and_price": (setp("sites.0.power_price_tiers", [dict(TIER_CHEAP, hours_fraction=1.0)]), "sites[0].power_price_tiers: give power_price_usd_per_mwh or power_price_tiers, not both"),
+    "tiers_nor_price": (delp("sites.0.power_price_usd_per_mwh"), "sites[0].power_price_usd_per_mwh: required field is missing (or give power_price_tiers)"),
+    "tier_resale_beyond_range": (
+        lambda raw: _tiered(raw, [TIER_CHEAP, dict(TIER_DEAR, resale_usd_per_mwh=1e20)]),
+        "sites[0].power_price_tiers[1].resale_usd_per_mwh: resale of 2.19e+22 USD per MW in 2026-01",
+    ),
+    "tier_unknown_key": (
+        lambda raw: _tiered(raw, [TIER_CHEAP, dict(TIER_DEAR, resale=20)]),
+        'sites[0].power_price_tiers[1].resale: unknown key (did you mean "resale_usd_per_mwh"?)',
+    ),
+    "tier_bad_scenario_index": (
+        lambda raw: (
+            _tiered(raw, [TIER_CHEAP, TIER_DEAR]),
+            raw.update(scenarios=[dict(SCENARIOS[0], set={"sites.Alpha.power_price_tiers.2.price_usd_per_mwh": 90}), SCENARIOS[1]]),
+        ),
+        "scenarios[0].set.sites.Alpha.power_price_tiers.2.price_usd_per_mwh: no item 2 in power_price_tiers",
+    ),
+    "tier_scenario_breaks_sum": (
+        lambda raw: (
+            _tiered(raw, [TIER_CHEAP, TIER_DEAR]),
+            raw.update(scenarios=[dict(SCENARIOS[0], set={"sites.Alpha.power_price_tiers.1.hours_fraction": 0.2}), SCENARIOS[1]]),
+        ),
+        "scenarios[0] (low): sites[0].power_price_tiers: hours_fraction must sum to 1, got 1.1",
+    ),
+    # ---- SPEC v2: tenant prepayments (section 10) -------------------------------------------------
+    "prepayment_without_periods": (setp("sites.0.ai.prepayment_usd_per_it_mw", 2e6), "sites[0].ai.prepayment_credit_periods: required field is missing"),
+    "prepayment_negative": (setp("sites.0.ai.prepayment_usd_per_it_mw", -1e6), "sites[0].ai.prepayment_usd_per_it_mw: must be >= 0, got -1000000"),
+    "credit_periods_zero": (
+        lambda raw: raw["sites"][0]["ai"].update(prepayment_usd_per_it_mw=2e6, prepayment_credit_periods=0),
+        "sites[0].ai.prepayment_credit_periods: must be >= 1, got 0",
+    ),
+    "credit_periods_fraction": (
+        lambda raw: raw["sites"][0]["ai"].update(prepayment_usd_per_it_mw=2e6, prepayment_credit_periods=2.5),
+        "sites[0].ai.prepayment_credit_periods: must be an integer, got 2.5",
+    ),
+    "leased_on_completion_text": (setp("sites.0.ai.leased_on_completion", "yes"), "sites[0].ai.leased_on_completion: must be true or false"),
 }
 
 # JSON syntax errors and other raw texts: name -> (text or bytes, expected substring)
