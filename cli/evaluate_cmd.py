@@ -75,6 +75,9 @@ def _write(ev, out_dir: str, force: bool) -> None:
         "scenarios.csv": lambda p: write_csv(ev.scenario_npv, p),
         "violations.csv": lambda p: write_csv(ev.violations.set_index("constraint"), p),
     }
+    if ev.instance.is_v2:  # SPEC v2: fleets (bought, retired, installed) and mining per fleet and tier
+        writers["fleet.csv"] = lambda p: write_csv(ev.fleet, p)
+        writers["mining.csv"] = lambda p: write_csv(ev.mining, p)
     try:
         write_run(out_dir, writers, force=force)
     except OutputError as exc:

@@ -154,10 +154,13 @@ class Evaluation:
     - ``feasible``: no violation;
     - ``violations``: one row per broken constraint (see the module docstring);
     - ``allocation`` index (scenario, site, period): the solver's allocation columns
-      (MW split, hashrate and every money line);
-    - ``finance`` index (scenario, period): EBITDA by segment, overhead, capex,
+      (MW split, hashrate and every money line; ``mine_mw`` and ``hashrate_ph_s``
+      hours-weighted over the price tiers; for a v2 instance also
+      ``resale_revenue_usd``, included in ``site_ebitda_usd``);
+    - ``finance`` index (scenario, period): EBITDA by segment, overhead, capex (AI),
       interest, fees, draws, repays, debt, cash, dividend, discount factor and the
-      per-facility draw/repay/balance columns;
+      per-facility draw/repay/balance columns; for a v2 instance also
+      ``resale_revenue_usd``, ``asic_capex_usd``, ``prepayments_usd``, ``credits_usd``;
     - ``debt`` index (scenario, facility, period): draw, repay, balance, interest, fee;
     - ``capex`` index (scenario, site, period): AI capex paid (capex_usd), ASIC capex
       (asic_capex_usd), tenant prepayments received (prepayments_usd) and rent credits
