@@ -681,7 +681,12 @@ def evaluate(
     abs_tol_usd: float = ABS_TOL_USD,
     abs_tol_mw: float = ABS_TOL_MW,
 ) -> Evaluation:
-    """Recompute every money line and the NPV of ``plan`` and check every constraint."""
+    """Recompute every money line and the NPV of ``plan`` and check every constraint.
+
+    ``plan`` is a dict in the ``plan.json`` format (v1, or v2 with ``mining`` and
+    ``fleet`` rows: see the module docstring). Returns the :class:`Evaluation`: the
+    objective in USD, the violations (empty when feasible) and the recomputed tables.
+    Raises :class:`~instances.InputError` when the plan cannot be read."""
     p = read_plan(instance, plan)
     W, S, T, F = instance.scenario_names, instance.site_names, instance.period_labels, instance.facility_names
     nw, ns, nt, nf = len(W), len(S), len(T), len(F)
