@@ -78,7 +78,8 @@ def evaluation_json(ev) -> dict:
 
 def write_evaluation(ev, out_dir: str, force: bool = False) -> Path:
     """The folder of ``allocate evaluate --out``: summary.json (:func:`evaluation_json`),
-    allocation.csv, finance.csv, debt.csv, scenarios.csv, violations.csv; raises OutputError."""
+    allocation.csv, finance.csv, debt.csv, scenarios.csv, violations.csv (SPEC v2 instances:
+    also fleets.csv and mining.csv); raises OutputError."""
     writers = {
         "summary.json": lambda p: p.write_text(dumps(evaluation_json(ev))),
         "allocation.csv": lambda p: write_csv(ev.allocation, p),
@@ -87,6 +88,9 @@ def write_evaluation(ev, out_dir: str, force: bool = False) -> Path:
         "scenarios.csv": lambda p: write_csv(ev.scenario_npv, p),
         "violations.csv": lambda p: write_csv(ev.violations.set_index("constraint"), p),
     }
+    if ev.instance.is_v2:  # SPEC v2: fleets (bought, retired, installed) and mining per fleet and tier
+        writers["fleets.csv"] = lambda p: write_csv(ev.fleet, p)
+        writers["mining.csv"] = lambda p: write_csv(ev.mining, p)
     return write_run(out_dir, writers, force=force)
 
 

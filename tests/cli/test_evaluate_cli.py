@@ -104,6 +104,21 @@ def test_evaluate_out_writes_tables(tmp_path: Path) -> None:
     for name in ("summary.json", "allocation.csv", "finance.csv", "violations.csv"):
         assert (out / name).exists(), name
     assert "grid_limit" in (out / "violations.csv").read_text()
+    assert not (out / "fleets.csv").exists()  # a v1 instance: the v1 tables only
+
+
+def test_evaluate_v2_plan(tmp_path: Path) -> None:
+    # fleet1's hand optimum (tests/optimizer/test_evaluator_v2.py): NPV 26,720,000 / 3
+    root = Path(__file__).parent.parent / "data"
+    out = tmp_path / "ev"
+    result = run("evaluate", str(root / "reference" / "v2" / "worked" / "fleet1.json"),
+                 str(root / "evaluator" / "v2" / "fleet1.plan.json"), "--json", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["objective_usd"] == pytest.approx(26_720_000 / 3, rel=1e-12)
+    fleet = (out / "fleets.csv").read_text().splitlines()
+    assert fleet[0].startswith("scenario,site,fleet,period,buy_mw,retire_mw,fleet_mw")
+    assert (out / "mining.csv").exists()
+    assert "asic_capex_usd" in (out / "finance.csv").read_text().splitlines()[0]
 
 
 # --------------------------------------------------------------------------------------

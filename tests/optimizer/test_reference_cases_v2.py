@@ -12,6 +12,7 @@ import pytest
 
 from instances import load_instance
 from optimizer import SolveOptions, Status, solve
+from optimizer.evaluator import evaluate
 
 REF = Path(__file__).parent.parent / "data" / "reference" / "v2"
 EXPECTED = json.loads((REF / "expected.json").read_text())
@@ -20,10 +21,15 @@ EXPECTED = json.loads((REF / "expected.json").read_text())
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_v2_reference_case(name: str) -> None:
     expected = EXPECTED[name]
-    result = solve(load_instance(REF / name), SolveOptions(mip_gap=1e-9, sensitivities=False))
+    instance = load_instance(REF / name)
+    result = solve(instance, SolveOptions(mip_gap=1e-9, sensitivities=False))
     assert result.status.value == expected["status"]
     if expected["status"] == "optimal":
         assert result.objective_usd == pytest.approx(expected["objective_usd"], rel=1e-6, abs=1e-3)
+        # the solver's plan, recomputed from the SPEC alone by the plan evaluator
+        evaluation = evaluate(instance, result.plan)
+        assert evaluation.feasible, evaluation.violation_records()[:3]
+        assert evaluation.objective_usd == pytest.approx(expected["objective_usd"], rel=1e-6)
     else:
         assert result.status is Status.INFEASIBLE
 
