@@ -17,7 +17,7 @@ from instances import InputError, Instance
 from instances.schedule import read_schedule
 from optimizer import DEFAULT_MIP_GAP, SolveOptions, Status, solve
 from optimizer.analyses.explain import explain_infeasibility
-from optimizer.analyses.starts import compare_schedule, comparison_json
+from optimizer.analyses.starts import compare_schedule
 from optimizer.runs.folder import write_result
 from optimizer.runs.output import OutputError, dumps
 
@@ -98,7 +98,7 @@ def solve_with_starts(inst: Instance, starts_file: str, options: SolveOptions, o
     except InputError as exc:
         fail_input(f"--starts {exc}")
     cmp = compare_schedule(inst, schedule, options)
-    fixed = cmp["fixed"]
+    fixed = cmp.fixed
     if out_dir and fixed is not None:
         try:
             write_result(fixed, out_dir, force=force)
@@ -107,7 +107,7 @@ def solve_with_starts(inst: Instance, starts_file: str, options: SolveOptions, o
     has_plan = fixed is not None and fixed.has_plan
     if as_json:
         out = report.result_json(fixed) if fixed is not None else {"instance": inst.name, "status": "infeasible"}
-        out["starts_comparison"] = comparison_json(schedule, cmp)
+        out["starts_comparison"] = cmp.to_json()
         click.echo(dumps(out), nl=False)
     else:
         console = Console(soft_wrap=False)
@@ -117,16 +117,16 @@ def solve_with_starts(inst: Instance, starts_file: str, options: SolveOptions, o
         click.echo(f"Given schedule ({starts_file}): " + (", ".join(f"{s} {t} x{b}" for (s, t), b in schedule.items()) or "no retrofit"))
         money = report.money
         if has_plan:
-            click.echo(f"  NPV with this schedule   {money(cmp['schedule_npv_usd'])}  ({cmp['schedule_npv_usd']:,.0f} USD)")
+            click.echo(f"  NPV with this schedule   {money(cmp.schedule_npv_usd)}  ({cmp.schedule_npv_usd:,.0f} USD)")
         else:
             click.echo("  NPV with this schedule   - (no plan)")
-        if cmp["optimum_usd"] is not None:
-            click.echo(f"  free optimum             {money(cmp['optimum_usd'])}  ({cmp['optimum_usd']:,.0f} USD)")
+        if cmp.optimum_usd is not None:
+            click.echo(f"  free optimum             {money(cmp.optimum_usd)}  ({cmp.optimum_usd:,.0f} USD)")
         else:
-            click.echo(f"  free optimum             - ({cmp['free'].status.value}: {cmp['free'].reason})")
-        if cmp["gap_usd"] is not None:
-            click.echo(f"  left on the table        {money(cmp['gap_usd'])}  ({cmp['gap_usd']:,.0f} USD)")
-        diag = cmp["diagnosis"]
+            click.echo(f"  free optimum             - ({cmp.free.status.value}: {cmp.free.reason})")
+        if cmp.gap_usd is not None:
+            click.echo(f"  left on the table        {money(cmp.gap_usd)}  ({cmp.gap_usd:,.0f} USD)")
+        diag = cmp.diagnosis
         if diag is not None:
             click.echo(f"the schedule cannot be carried out: first breaks in {diag[0]}, constraint {diag[1]}: {diag[2]}", err=True)
         elif not has_plan:

@@ -22,7 +22,7 @@ _HOME = {
     "first_violation": "diagnose",
     "structural_violation": "diagnose",
     "compare_schedule": "starts",
-    "comparison_json": "starts",
+    "ScheduleComparison": "starts",
     "retrofit_sites": "site_value",
     "site_values": "site_value",
     "Breakeven": "breakeven",
