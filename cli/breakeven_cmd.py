@@ -63,7 +63,7 @@ def print_breakeven(be, console: Console | None = None) -> None:
 def breakeven_cmd(instance, path, site, low, high, tol, sets, prices_file, mip_gap, time_limit, as_json) -> None:
     """Find the value of PATH at which SITE's first retrofit start changes."""
     raw, base_dir = base_instance(instance)
-    fixed = fixed_overrides(raw, prices_file, sets)
+    fixed = fixed_overrides(raw, prices_file, sets, base_dir)
     try:
         be = breakeven(raw, path, site, low, high, base_dir=base_dir, fixed=fixed, options=SolveOptions(mip_gap=mip_gap, time_limit=time_limit), tol=tol)
     except InputError as exc:

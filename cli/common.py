@@ -88,17 +88,21 @@ def base_instance(instance: str | None) -> tuple[dict, str | None]:
         raise  # unreachable
 
 
-def fixed_overrides(raw: dict, prices_file: str | None, sets: tuple[str, ...]) -> list:
-    """``--prices`` columns, then ``--set`` pairs; exit 2 on a bad file or path."""
+def fixed_overrides(raw: dict, prices_file: str | None, sets: tuple[str, ...], base_dir: str | None = None) -> list:
+    """``--prices`` columns, then ``--set`` pairs; exit 2 on a bad file or path; a flat
+    number replacing a time-varying series is a warning line on stderr."""
     from instances.overrides import apply_overrides
     from instances.prices import price_overrides
 
     out = []
+    notes: list[str] = []
     try:
         if prices_file:
             out.extend(price_overrides(prices_file, raw))
         out.extend(parse_set(sets))
-        apply_overrides(raw, out)  # every path checked now, not once per case
+        apply_overrides(raw, out, base_dir=base_dir, warnings=notes)  # every path checked now, not once per case
     except InputError as exc:
         fail_input(str(exc))
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
     return out

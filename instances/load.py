@@ -63,9 +63,12 @@ def load_instance(path: str | Path, overrides: list[tuple[str, Any]] | None = No
     """Read, override (dotted paths), validate and resolve an instance file."""
     path = Path(path)
     raw = read_json(path)
+    notes: list[str] = []  # a flat number replacing a time-varying series
     if overrides:
-        raw = apply_overrides(raw, overrides)
-    return instance_from_dict(raw, base_dir=path.parent, source=path)
+        raw = apply_overrides(raw, overrides, base_dir=path.parent, warnings=notes)
+    inst = instance_from_dict(raw, base_dir=path.parent, source=path)
+    inst.warnings[:0] = notes
+    return inst
 
 
 def default_instance_dict() -> dict:
@@ -76,9 +79,12 @@ def default_instance_dict() -> dict:
 
 def load_default(overrides: list[tuple[str, Any]] | None = None) -> Instance:
     raw = default_instance_dict()
+    notes: list[str] = []  # a flat number replacing a time-varying series
     if overrides:
-        raw = apply_overrides(raw, overrides)
-    return instance_from_dict(raw, base_dir=None, source=None)
+        raw = apply_overrides(raw, overrides, warnings=notes)
+    inst = instance_from_dict(raw, base_dir=None, source=None)
+    inst.warnings[:0] = notes
+    return inst
 
 
 def _horizon(raw: dict, base_dir: Path | None, issues: list[Issue]) -> tuple[Horizon | None, pd.DataFrame | None]:
@@ -186,7 +192,7 @@ def _scenarios(raw: dict, clean: dict, horizon: Horizon | None, issues: list[Iss
             continue
         where = f"scenarios[{i}].set"
         try:
-            raw_w = apply_overrides(raw, scen["set"] or {}, where)
+            raw_w = apply_overrides(raw, scen["set"] or {}, where, base_dir=horizon.base_dir if horizon else None)
         except InputError as exc:
             issues.extend(exc.issues)
             continue
