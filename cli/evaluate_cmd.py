@@ -44,7 +44,7 @@ def _read_plan(path: str) -> dict:
 @click.argument("plan", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("--out", "out_dir", type=click.Path(), help="Write the recomputed tables and violations into this folder.")
-@click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
+@click.option("--force", is_flag=True, help="Replace an existing --out folder (a previous run or not), once the new one is complete.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path (repeatable).")
 def evaluate_cmd(instance, plan, as_json, out_dir, force, sets=()) -> None:
     """Recompute the NPV of PLAN (a plan.json) on INSTANCE and check every constraint.

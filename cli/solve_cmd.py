@@ -31,7 +31,7 @@ from optimizer.runs.output import OutputError, dumps
 @click.option("--threads", type=click.IntRange(min=1), help="Solver threads.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path (repeatable).")
 @click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV (period + one column per dotted path), before --set.")
-@click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
+@click.option("--force", is_flag=True, help="Replace an existing --out folder (a previous run or not), once the new one is complete.")
 @click.option("--log", is_flag=True, help="Stream the HiGHS log to stderr.")
 @click.option("--quiet", is_flag=True, help="No live progress line on stderr (shown only on a terminal, after 1 s).")
 @click.option("--starts", "starts_file", type=click.Path(dir_okay=False), help="Fix the retrofit schedule (CSV site,start,blocks or JSON) and compare with the optimum.")

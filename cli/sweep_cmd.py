@@ -83,7 +83,7 @@ def flat_warnings(raw: dict, fixed: list, parsed, base_dir: str | None) -> None:
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes.")
 @click.option("--scheduler", metavar="ADDRESS", help="Run the cases on this Dask distributed scheduler (needs allocate[dist]).")
 @click.option("--out", "out_dir", type=click.Path(), help="Write sweep.csv (and summary.json) into this folder.")
-@click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
+@click.option("--force", is_flag=True, help="Replace an existing --out folder (a previous run or not), once the new one is complete.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path in every case (repeatable).")
 @click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV (period + one column per dotted path), before --set.")
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap of each case.")

@@ -76,7 +76,7 @@ def print_site_values(result, table, mip_gap: float, console: Console | None = N
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap of every solve.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per solve, in seconds.")
 @click.option("--out", "out_dir", type=click.Path(), help="Write site_values.csv and summary.json into this folder.")
-@click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
+@click.option("--force", is_flag=True, help="Replace an existing --out folder (a previous run or not), once the new one is complete.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 def why_cmd(instance, sites, sets, mip_gap, time_limit, out_dir, force, as_json) -> None:
     """Why each site gets the AI halls it gets: unit economics and value to the plan."""

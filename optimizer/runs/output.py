@@ -64,23 +64,28 @@ def _test_pause() -> float:
 
 def check_target(out_dir: str | Path, force: bool = False) -> Path:
     """``out_dir`` as a Path when a run may be written there, else OutputError: it is
-    a file, or a non-empty folder that does not hold a previous run (without
-    ``force``). The CLI calls this before solving, so that a long solve is not lost."""
+    a file, or a non-empty folder (a previous run or anything else) and ``force`` is
+    not given: a run folder is never replaced without asking. The CLI calls this
+    before solving, so that a long solve is not lost."""
     target = Path(out_dir)
     if target.exists():
         if not target.is_dir():
             raise OutputError(f"--out {target}: exists and is not a folder")
-        is_run = (target / RUN_MARKER).exists()
-        if not is_run and any(target.iterdir()) and not force:
-            raise OutputError(f"--out {target}: folder exists and does not hold a previous run; use --force to replace it")
+        if force or not any(target.iterdir()):
+            return target
+        if (target / RUN_MARKER).exists():
+            raise OutputError(f"--out {target}: holds a previous run; use --force to replace it (once the new run is complete) or choose another folder")
+        raise OutputError(f"--out {target}: folder exists and does not hold a previous run; use --force to replace it")
     return target
 
 
 def write_run(out_dir: str | Path, writers: dict[str, Callable[[Path], None]], force: bool = False) -> Path:
     """Create ``out_dir`` holding the files produced by ``writers`` (name -> fn(path)).
 
-    Refuses (OutputError) to replace an existing folder that is not a previous run,
-    unless ``force``.
+    Refuses (OutputError) to replace an existing non-empty folder, a previous run or
+    not, unless ``force``; with ``force`` the old folder stays in place until the new
+    one is complete, whatever the new run's outcome (an infeasible run replaces a
+    feasible one: the user asked for this folder to hold this run).
     """
     target = check_target(out_dir, force)
     parent = target.parent if str(target.parent) else Path(".")
