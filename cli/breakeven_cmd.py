@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import base_instance, fail_input as _fail, fixed_overrides
+from cli.common import check_mip_gap, base_instance, fail_input as _fail, fixed_overrides
 from instances import InputError
 from optimizer import SolveOptions
 from optimizer.analyses.breakeven import DEFAULT_GAP, breakeven
@@ -57,7 +57,7 @@ def print_breakeven(be, console: Console | None = None) -> None:
 @click.option("--tol", type=click.FloatRange(min=0, min_open=True), help="Close the bracket to this width (default 1e-3 of the range).")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path first (repeatable).")
 @click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV first (before --set).")
-@click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_GAP, show_default=True, help="Relative MIP gap of each solve.")
+@click.option("--mip-gap", type=float, callback=check_mip_gap, default=DEFAULT_GAP, show_default=True, help="Relative MIP gap of each solve.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per solve, in seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 def breakeven_cmd(instance, path, site, low, high, tol, sets, prices_file, mip_gap, time_limit, as_json) -> None:

@@ -26,6 +26,14 @@ def fail_input(message: str) -> None:
     sys.exit(EXIT_INPUT)
 
 
+def check_mip_gap(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """``--mip-gap``: a fraction strictly between 0 and 1 (0.01 for 1%), else one line and
+    exit 2: a gap of 5 would accept any plan as "proven optimal"."""
+    if value is not None and not 0 < value < 1:
+        fail_input(f"--mip-gap: {value:g} is outside (0, 1): write the gap as a fraction (0.01 for 1%)")
+    return value
+
+
 def check_out_dir(out_dir: str | None, force: bool) -> None:
     """Before a solve: an ``--out`` folder that cannot take a run exits 2 with one line."""
     if out_dir:

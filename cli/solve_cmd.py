@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from cli import report
-from cli.common import check_out_dir, fail_input, load, parse_set, price_sets
+from cli.common import check_mip_gap, check_out_dir, fail_input, load, parse_set, price_sets
 from instances import InputError, Instance
 from instances.schedule import read_schedule
 from optimizer import DEFAULT_MIP_GAP, SolveOptions, Status, solve
@@ -27,7 +27,7 @@ from optimizer.runs.output import OutputError, dumps
 @click.option("--out", "out_dir", type=click.Path(), help="Write CSV/JSON results into this folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit in seconds.")
-@click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap.")
+@click.option("--mip-gap", type=float, callback=check_mip_gap, default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap.")
 @click.option("--threads", type=click.IntRange(min=1), help="Solver threads.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path (repeatable).")
 @click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV (period + one column per dotted path), before --set.")

@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import base_instance, check_out_dir, fail_input as _fail, fixed_overrides
+from cli.common import check_mip_gap, base_instance, check_out_dir, fail_input as _fail, fixed_overrides
 from instances import InputError
 from optimizer import DEFAULT_MIP_GAP, SolveOptions
 from optimizer.reports.formatting import money
@@ -86,7 +86,7 @@ def flat_warnings(raw: dict, fixed: list, parsed, base_dir: str | None) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing --out folder (a previous run or not), once the new one is complete.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path in every case (repeatable).")
 @click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV (period + one column per dotted path), before --set.")
-@click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap of each case.")
+@click.option("--mip-gap", type=float, callback=check_mip_gap, default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap of each case.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per case, in seconds.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def sweep_cmd(instance, varies, jobs, scheduler, out_dir, force, sets, prices_file, mip_gap, time_limit, quiet) -> None:

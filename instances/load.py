@@ -18,6 +18,7 @@ import pandas as pd
 from instances.calendar import discount_factors, periods_table, select_period
 from instances.errors import InputError, Issue
 from instances.instance import Instance
+from instances.checks import negative_series_warnings
 from instances.overrides import apply_overrides
 from instances.schema import read_object
 from instances.series import Horizon
@@ -167,6 +168,7 @@ def instance_from_dict(raw: dict, base_dir: Path | None = None, source: Path | N
     for i, f in enumerate(clean["finance"]["debt"] or []):
         if f["draw_from"] is not None and f["draw_until"] is not None and f["draw_until"] < f["draw_from"]:
             warnings.append(f'finance.debt[{i}].draw_until: before draw_from, so "{f["name"]}" can never draw')
+    warnings.extend(negative_series_warnings(clean, scenario_cleans))  # valid, but usually a slip
     return _tables(clean, scenario_cleans, periods, horizon, raw, source, warnings)
 
 
