@@ -9,6 +9,7 @@ table) and never prints.
 - ``value_of_information``: EVPI and VSS of a stochastic instance
 - ``sweep``: the plan over a grid of parameter values
 - ``baselines``: the plan against simple rules finance teams use
+- ``bridge``: the NPV change between two instances split by input
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ _HOME = {
     "parse_vary": "sweep",
     "run_sweep": "sweep",
     "check_paths": "sweep",
+    "NpvBridge": "bridge",
+    "npv_bridge": "bridge",
     "Baselines": "baselines",
     "baselines": "baselines",
 }
