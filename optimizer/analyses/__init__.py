@@ -5,7 +5,7 @@ table) and never prints.
 - ``diagnose``: the first period and constraint a fixed schedule breaks
 - ``starts``: a given retrofit schedule against the optimum
 - ``site_value``: each site's unit economics and worth to the plan
-- ``breakeven``: the parameter value at which a site's first start changes
+- ``breakeven``: the parameter values at which retrofit decisions (first start, blocks) change
 - ``value_of_information``: EVPI and VSS of a stochastic instance
 - ``sweep``: the plan over a grid of parameter values
 - ``baselines``: the plan against simple rules finance teams use
