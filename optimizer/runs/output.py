@@ -2,7 +2,8 @@
 
 The folder is assembled under a temporary name beside the target and renamed into
 place; a previous run in the target is swapped out only once the new one is
-complete, so an interrupted run leaves either the old folder or the new one.
+complete (in one atomic exchange on Linux), so an interrupted run leaves either the
+old folder or the new one.
 """
 
 from __future__ import annotations
@@ -79,6 +80,25 @@ def check_target(out_dir: str | Path, force: bool = False) -> Path:
     return target
 
 
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``): a reader, or a
+    kill, sees the old ``b`` or the new one, never no ``b``. False where the system or
+    the file system has no such call (the caller then renames in two steps)."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
 def write_run(out_dir: str | Path, writers: dict[str, Callable[[Path], None]], force: bool = False) -> Path:
     """Create ``out_dir`` holding the files produced by ``writers`` (name -> fn(path)).
 
@@ -101,13 +121,17 @@ def write_run(out_dir: str | Path, writers: dict[str, Callable[[Path], None]], f
             if pause > 0:
                 time.sleep(pause)
         old = None
-        if target.exists():
+        if target.exists() and exchange(tmp, target):
+            old = tmp  # it holds the previous run now: the folder was never absent
+        elif target.exists():  # no atomic exchange here: move the old run aside first
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
             os.rmdir(old)
             os.replace(target, old)
             if pause > 0:
                 time.sleep(pause)
-        os.replace(tmp, target)
+            os.replace(tmp, target)
+        else:
+            os.replace(tmp, target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
