@@ -112,3 +112,24 @@ def test_why_and_evaluate_take_prices(tmp_path: Path) -> None:
     assert ev_csv["objective_usd"] == ev_set["objective_usd"]
     # the plan mines 10 MW (500 PH/s) for 91.25 days; hashprice 50 -> 20 costs 30 * 500 * 91.25
     assert ev_plain["objective_usd"] - ev_csv["objective_usd"] == pytest.approx(30 * 500 * 91.25, rel=1e-9)
+
+
+def test_sweep_relative_range_and_flat_warning(tmp_path: Path) -> None:
+    """``--vary PATH=*a:b:step`` scales the series in each case (the NPV of each row is
+    that of a solve with ``--set PATH=*v``); a flat --vary over a growth series warns once."""
+    raw = json.loads((TINY / "mine_and_lease.json").read_text())
+    raw["horizon"]["periods"] = 2
+    raw["markets"]["hashprice_usd_per_ph_day"] = {"start": 50, "annual_growth": 0.2}
+    path = tmp_path / "growing.json"
+    path.write_text(json.dumps(raw))
+    res = invoke("sweep", path, "--vary", f"{HASH}=*0.5:1:0.5", "--out", tmp_path / "sw", "--mip-gap", "1e-9", "--quiet")
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    rows = pd.read_csv(tmp_path / "sw" / "sweep.csv")
+    assert list(rows[HASH]) == ["*0.5", "*1.0"]
+    for value, npv in zip(rows[HASH], rows["npv_usd"]):
+        alone = json.loads(invoke("solve", path, "--json", "--mip-gap", "1e-9", "--set", f"{HASH}={value}").stdout)
+        assert npv == pytest.approx(alone["objective_usd"], rel=1e-6)
+    flat = invoke("sweep", path, "--vary", f"{HASH}=30,40", "--mip-gap", "1e-9", "--quiet")
+    assert flat.stderr.splitlines().count(f"warning: --vary {HASH}: a growing series becomes a flat 30") == 1
