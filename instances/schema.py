@@ -103,7 +103,8 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "lead_periods": Field("integer", unit="periods", required=True, rule=Rule(lambda v: 0 <= v <= 600, "between 0 and 600")),
         "earliest_start": Field("date", doc="no block starts before (default: horizon start)"),
         "pue": Field("number", unit="ratio", required=True, rule=GE1),
-        "lease_usd_per_kw_month": Field("series", unit="USD per IT kW-month", required=True, rule=GE0),
+        # a negative lease is a warning (instances.checks), not an error: a rent holiday paid out is possible
+        "lease_usd_per_kw_month": Field("series", unit="USD per IT kW-month", required=True),
         "opex_usd_per_it_mw_year": Field("number", unit="USD per IT MW-year", default=0.0, rule=GE0),
         "power_pass_through": Field("bool", default=True),
     },

@@ -91,6 +91,11 @@ def test_negative_power_price_is_a_warning(tmp_path: Path) -> None:
     assert "warning: sites.M.power_price_usd_per_mwh: below 0 in 1 period (lowest -5 USD/MWh): the site is paid to draw power; check the sign" in res.stderr.splitlines()
     solved = json.loads(invoke("solve", path, "--json", "--mip-gap", "1e-9").stdout)
     assert any("sites.M.power_price_usd_per_mwh: below 0" in w for w in solved["warnings"])
+    # a negative lease: a warning too, and a hall that costs rent is never built
+    lease = json.loads(invoke("solve", TINY / "mine_and_lease.json", "--json", "--mip-gap", "1e-9", "--set", "sites.A.ai.lease_usd_per_kw_month=-5").stdout)
+    assert lease["status"] == "optimal"
+    assert "sites.A.ai.lease_usd_per_kw_month: below 0 in 1 period (lowest -5 USD per IT kW-month): the landlord pays the tenant to lease; check the sign" in lease["warnings"]
+    assert lease["retrofits"] == []
 
 
 def test_why_and_evaluate_take_prices(tmp_path: Path) -> None:
