@@ -42,6 +42,8 @@ def series_cmd(args, sets, prices_file, as_json) -> None:
     if len(args) > 2:
         fail_input("series takes [INSTANCE] PATH: at most two arguments")
     instance, path = (None, args[0]) if len(args) == 1 else args
+    if instance is None and path.endswith(".json"):
+        fail_input(f"series {path}: give the dotted PATH of a series after the instance (allocate series {path} markets.hashprice_usd_per_ph_day)")
     inst = load(instance, price_sets(instance, prices_file) + parse_set(sets))
     base_dir = None if instance is None else Path(instance).parent
     try:

@@ -44,6 +44,8 @@ def test_series_of_an_instance_file_and_errors() -> None:
     res = invoke("series", TINY / "csv_series.json", "sites.M.power_price_usd_per_mwh", "--set", "sites.M.power_price_usd_per_mwh=+5")
     # prices.csv, column power, rows 2026-01..2026-10: 40, 40, 20, 40; each +5
     assert res.stdout.splitlines()[1:] == ["2026-01,45", "2026-04,45", "2026-07,25", "2026-10,45"]
+    alone = invoke("series", TINY / "csv_series.json")
+    assert alone.exit_code == 2 and alone.stderr.startswith(f"error: series {TINY / 'csv_series.json'}: give the dotted PATH")
     bad = invoke("series", "markets.hashprice_usd_per_ph_da")
     assert bad.exit_code == 2
     assert bad.stderr.splitlines() == [f'error: markets.hashprice_usd_per_ph_da: unknown field "hashprice_usd_per_ph_da" in path "markets.hashprice_usd_per_ph_da" (did you mean "{HASH}"?)']
