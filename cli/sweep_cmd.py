@@ -79,7 +79,7 @@ def flat_warnings(raw: dict, fixed: list, parsed, base_dir: str | None) -> None:
 
 @click.command("sweep")
 @click.argument("instance", required=False, type=click.Path())
-@click.option("--vary", "varies", multiple=True, required=True, metavar="PATH=START:STOP:STEP|PATH=v1,v2,...", help="A dotted path and its values (STOP included); repeat for a grid.")
+@click.option("--vary", "varies", multiple=True, required=True, metavar="PATH=START:STOP:STEP|PATH=v1,v2,...", help="A dotted path and its values (STOP included; *START:STOP:STEP scales, +START:STOP:STEP shifts the value there); repeat for a grid.")
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes.")
 @click.option("--scheduler", metavar="ADDRESS", help="Run the cases on this Dask distributed scheduler (needs allocate[dist]).")
 @click.option("--out", "out_dir", type=click.Path(), help="Write sweep.csv (and summary.json) into this folder.")

@@ -17,8 +17,8 @@ A value is set as given (JSON: a number, a list, any series form), or it is an
   series (a flat number first becomes ``{"start": number}``).
 
 A number that replaces a time-varying series (a growth series with growth or
-steps, a CSV series, a list of unequal values) is set, with a one-line warning
-appended to ``warnings`` when a list is given
+steps, a CSV series, a list of unequal values) is set, and a one-line warning is
+appended to the ``warnings`` list of the caller, when it passes one
 (``"markets.hashprice_usd_per_ph_day: a growing series with 2 steps becomes a flat 28"``).
 """
 
@@ -31,7 +31,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from instances.calendar import parse_month, periods_table
+from instances.calendar import PERIOD_MONTHS_ALLOWED, parse_month, periods_table
 from instances.errors import InputError, Issue
 from instances.schema import SCHEMAS
 from instances.series import GROWTH_KEYS, Horizon, describe, is_number, resolve_series
@@ -199,7 +199,7 @@ def _horizon(raw: dict, base_dir: str | Path | None, path: str) -> Horizon:
     try:
         start = parse_month(h.get("start"))
         periods, months = h.get("periods"), h.get("period_months", 3)
-        if not (isinstance(periods, int) and isinstance(months, int) and 1 <= periods <= 600 and months in (1, 3, 6, 12)):
+        if not (isinstance(periods, int) and isinstance(months, int) and 1 <= periods <= 600 and months in PERIOD_MONTHS_ALLOWED):
             raise ValueError("invalid horizon")
     except ValueError:
         raise InputError(Issue(path, "an operator on this series needs a valid horizon (start, periods, period_months)")) from None
