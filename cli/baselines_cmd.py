@@ -19,6 +19,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from cli.common import check_mip_gap
 from optimizer import DEFAULT_MIP_GAP, SolveOptions
 from optimizer.reports.formatting import money
 
@@ -88,7 +89,7 @@ def _print_scenarios(data: dict, c: Console) -> None:
               help="Greedy by payback: sites whose payback is under this many years.")
 @click.option("--starts", "starts_file", type=click.Path(dir_okay=False), help="Add your own retrofit schedule as a row (CSV site,start,blocks or JSON).")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path first (repeatable).")
-@click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap of the optimum.")
+@click.option("--mip-gap", type=float, callback=check_mip_gap, default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap of the optimum.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per solve, in seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
 def baselines_cmd(instance, payback_years, starts_file, sets, mip_gap, time_limit, as_json) -> None:

@@ -27,6 +27,14 @@ def fail_input(message: str) -> None:
     sys.exit(EXIT_INPUT)
 
 
+def check_mip_gap(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """``--mip-gap``: a fraction strictly between 0 and 1 (0.01 for 1%), else one line and
+    exit 2: a gap of 5 would accept any plan as "proven optimal"."""
+    if value is not None and not 0 < value < 1:
+        fail_input(f"--mip-gap: {value:g} is outside (0, 1): write the gap as a fraction (0.01 for 1%)")
+    return value
+
+
 def check_out_dir(out_dir: str | None, force: bool) -> None:
     """Before a solve: an ``--out`` folder that cannot take a run exits 2 with one line."""
     if out_dir:
@@ -102,19 +110,23 @@ def base_instance(instance: str | None) -> tuple[dict, str | None]:
         raise  # unreachable
 
 
-def fixed_overrides(raw: dict, prices_file: str | None, sets: tuple[str, ...]) -> list:
-    """``--prices`` columns, then ``--set`` pairs; exit 2 on a bad file or path."""
+def fixed_overrides(raw: dict, prices_file: str | None, sets: tuple[str, ...], base_dir: str | None = None) -> list:
+    """``--prices`` columns, then ``--set`` pairs; exit 2 on a bad file or path; a flat
+    number replacing a time-varying series is a warning line on stderr."""
     from instances.overrides import apply_overrides
     from instances.prices import price_overrides
 
     out = []
+    notes: list[str] = []
     try:
         if prices_file:
             out.extend(price_overrides(prices_file, raw))
         out.extend(parse_set(sets))
-        apply_overrides(raw, out)  # every path checked now, not once per case
+        apply_overrides(raw, out, base_dir=base_dir, warnings=notes)  # every path checked now, not once per case
     except InputError as exc:
         fail_input(str(exc))
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
     return out
 
 

@@ -2,8 +2,10 @@
 
 RUN_A and RUN_B are folders written by ``allocate solve --out``. Shows the NPV
 change, the retrofit schedules side by side (blocks added, removed, moved earlier or
-later), the MW split per site and year, the financing (draws, peak debt, dividends)
-and the inputs that differ (``optimizer.runs.compare``). Changes read B minus A.
+later), the MW split per site and year, the financing (draws, peak debt, dividends;
+per facility by name), the inputs that differ, in full, and the NPV bridge: the
+change split by input, each applied alone to A and re-solved, the interaction the
+remainder (``optimizer.runs.compare``). Changes read B minus A.
 
 Exit codes: 0 compared, 2 a folder is not a readable run.
 """
@@ -15,9 +17,11 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from cli.common import EXIT_INPUT
+from cli.common import EXIT_INPUT, check_mip_gap
+from optimizer import DEFAULT_MIP_GAP, SolveOptions
 from optimizer.runs.compare import RunError, compare_runs
 from optimizer.reports.formatting import money
 from optimizer.runs.output import dumps
@@ -25,11 +29,23 @@ from optimizer.runs.output import dumps
 MW_TOL = 0.05  # MW: smaller changes are not listed
 
 
-def _value(v, width: int = 48) -> str:
+def _short_floats(v):
+    """Floats to 10 significant digits (``40.17370261``, not ``40.17370260506213``);
+    ``--json`` has them exactly."""
+    if isinstance(v, float):
+        return float(f"{v:.10g}")
+    if isinstance(v, list):
+        return [_short_floats(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _short_floats(x) for k, x in v.items()}
+    return v
+
+
+def _value(v) -> str:
+    """An input in full (a whole growth series, every entry of a list), as JSON."""
     if v is None:
         return "-"
-    text = v if isinstance(v, str) else json.dumps(v)
-    return text if len(text) <= width else text[: width - 3] + "..."
+    return escape(v if isinstance(v, str) else json.dumps(_short_floats(v)))
 
 
 def _signed_money(usd) -> str:
@@ -78,18 +94,44 @@ def print_comparison(report: dict, console: Console | None = None) -> None:
     for col in ("item", "A", "B", "change"):
         t.add_column(col, justify="left" if col == "item" else "right")
     for r in report["financing"]:
-        t.add_row(r["item"], money(r["a"]), money(r["b"]), _signed_money(r["change"]))
+        # a facility's rows carry its name (rich would read "[revolver]" as markup)
+        item = f"{r['figure']}  {r['facility']}" if r.get("facility") else r["item"]
+        t.add_row(escape(item), money(r["a"]), money(r["b"]), _signed_money(r["change"]))
     c.print(t if report["financing"] else "Financing: no plan in either run")
+    print_bridge(report.get("npv_bridge"), c)
+
+
+def print_bridge(bridge: dict | None, c: Console) -> None:
+    """The NPV change by input: each alone on A, then the interaction (the remainder)."""
+    if bridge is None:
+        return
+    if "skipped" in bridge:
+        c.print(f"NPV bridge: not computed ({bridge['skipped']})", highlight=False)
+        return
+    t = Table(title="NPV bridge: each changed input applied alone to A and re-solved", title_justify="left")
+    t.add_column("input", overflow="fold")
+    t.add_column("NPV change", justify="right")
+    t.add_column("note", overflow="fold")
+    for step in bridge["steps"]:
+        t.add_row(escape(step["path"]), _signed_money(step["effect_usd"]), escape(step["reason"]))
+    note = "" if bridge["complete"] else "includes the inputs without an effect of their own"
+    t.add_row("interaction (the rest: inputs together, solver gap)", _signed_money(bridge["interaction_usd"]), note)
+    t.add_row("[bold]total (B - A)[/bold]", f"[bold]{_signed_money(bridge['total_usd'])}[/bold]", "")
+    c.print(t)
 
 
 @click.command("compare")
 @click.argument("run_a", type=click.Path())
 @click.argument("run_b", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
-def compare_cmd(run_a, run_b, as_json) -> None:
+@click.option("--bridge/--no-bridge", default=True, show_default=True, help="Split the NPV change by input: one solve of A per changed input (at most 12).")
+@click.option("--mip-gap", type=float, callback=check_mip_gap, default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap of the bridge's solves.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per bridge solve, in seconds.")
+def compare_cmd(run_a, run_b, as_json, bridge=True, mip_gap=DEFAULT_MIP_GAP, time_limit=None) -> None:
     """Compare two run folders written by ``allocate solve --out`` (changes are B - A)."""
+    options = SolveOptions(mip_gap=mip_gap, time_limit=time_limit) if bridge else None
     try:
-        report = compare_runs(run_a, run_b)
+        report = compare_runs(run_a, run_b, bridge=options)
     except RunError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INPUT)

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cli.common import fail_input as _fail, parse_set
+from cli.common import fail_input as _fail, parse_set, price_sets
 from instances import InputError, load_instance
 from optimizer.evaluator import evaluate
 from optimizer.reports.formatting import exact_usd
@@ -44,15 +44,16 @@ def _read_plan(path: str) -> dict:
 @click.argument("plan", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("--out", "out_dir", type=click.Path(), help="Write the recomputed tables and violations into this folder.")
-@click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
+@click.option("--force", is_flag=True, help="Replace an existing --out folder (a previous run or not), once the new one is complete.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path (repeatable).")
-def evaluate_cmd(instance, plan, as_json, out_dir, force, sets=()) -> None:
+@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV (period + one column per dotted path), before --set.")
+def evaluate_cmd(instance, plan, as_json, out_dir, force, sets=(), prices_file=None) -> None:
     """Recompute the NPV of PLAN (a plan.json) on INSTANCE and check every constraint.
 
     Exit 0 when the plan is feasible, 1 when it breaks a constraint, 2 on bad input.
     """
     try:
-        inst = load_instance(instance, parse_set(sets))
+        inst = load_instance(instance, price_sets(instance, prices_file) + parse_set(sets))
     except InputError as exc:
         _fail(str(exc))
     raw = _read_plan(plan)
@@ -69,7 +70,7 @@ def evaluate_cmd(instance, plan, as_json, out_dir, force, sets=()) -> None:
         click.echo(dumps(evaluation_json(ev)), nl=False)
     else:
         click.echo(f"{inst.name}: plan {plan}")
-        for w in ev.warnings:
+        for w in inst.warnings + ev.warnings:  # the instance's own first (a flat --set, a negative price)
             click.echo(f"warning: {w}")
         click.echo(f"NPV        {exact_usd(ev.objective_usd)}  ({ev.objective_usd:,.2f} USD)")
         if inst.is_stochastic:

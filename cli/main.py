@@ -19,6 +19,7 @@ from cli.evaluate_cmd import evaluate_cmd
 from cli.example_cmd import example_cmd
 from cli.report_cmd import plot_cmd, report_cmd
 from cli.scenarios_cmd import scenarios_cmd
+from cli.series_cmd import series_cmd
 from cli.solve_cmd import solve_cmd
 from cli.sweep_cmd import sweep_cmd
 from cli.template_cmd import template_cmd
@@ -33,7 +34,7 @@ def main() -> None:
 
 
 # the order of ``allocate --help`` is click's (alphabetical); registration order is kept as before
-for command in (solve_cmd, validate_cmd, example_cmd, evaluate_cmd, plot_cmd, report_cmd, scenarios_cmd, sweep_cmd, compare_cmd, breakeven_cmd, why_cmd, baselines_cmd, template_cmd, convert_cmd):
+for command in (solve_cmd, validate_cmd, example_cmd, evaluate_cmd, plot_cmd, report_cmd, scenarios_cmd, sweep_cmd, compare_cmd, breakeven_cmd, why_cmd, baselines_cmd, template_cmd, convert_cmd, series_cmd):
     main.add_command(command)
 
 

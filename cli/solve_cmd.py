@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from cli import report
-from cli.common import check_out_dir, fail_input, load, parse_set, price_sets
+from cli.common import check_mip_gap, check_out_dir, fail_input, load, parse_set, price_sets
 from instances import InputError, Instance
 from instances.schedule import read_schedule
 from optimizer import DEFAULT_MIP_GAP, SolveOptions, Status, solve
@@ -27,11 +27,11 @@ from optimizer.runs.output import OutputError, dumps
 @click.option("--out", "out_dir", type=click.Path(), help="Write CSV/JSON results into this folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit in seconds.")
-@click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap.")
+@click.option("--mip-gap", type=float, callback=check_mip_gap, default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap.")
 @click.option("--threads", type=click.IntRange(min=1), help="Solver threads.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path (repeatable).")
 @click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV or a workbook sheet, book.xlsx#Sheet (period + one column per dotted path), before --set.")
-@click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
+@click.option("--force", is_flag=True, help="Replace an existing --out folder (a previous run or not), once the new one is complete.")
 @click.option("--log", is_flag=True, help="Stream the HiGHS log to stderr.")
 @click.option("--quiet", is_flag=True, help="No live progress line on stderr (shown only on a terminal, after 1 s).")
 @click.option("--starts", "starts_file", type=click.Path(dir_okay=False), help="Fix the retrofit schedule (CSV site,start,blocks or JSON) and compare with the optimum.")

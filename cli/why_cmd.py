@@ -19,7 +19,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import check_out_dir, fail_input, load, parse_set
+from cli.common import check_mip_gap, check_out_dir, fail_input, load, parse_set, price_sets
 from optimizer import DEFAULT_MIP_GAP, SolveOptions, solve
 from optimizer.analyses.site_value import retrofit_sites, site_values
 from optimizer.reports.formatting import money
@@ -73,14 +73,15 @@ def print_site_values(result, table, mip_gap: float, console: Console | None = N
 @click.argument("instance", required=False, type=click.Path())
 @click.option("--site", "sites", multiple=True, help="Explain this site only (repeatable; default: every site that can host halls).")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field by dotted path first (repeatable).")
-@click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap of every solve.")
+@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), help="Replace series by the columns of a CSV (period + one column per dotted path), before --set.")
+@click.option("--mip-gap", type=float, callback=check_mip_gap, default=DEFAULT_MIP_GAP, show_default=True, help="Relative MIP gap of every solve.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per solve, in seconds.")
 @click.option("--out", "out_dir", type=click.Path(), help="Write site_values.csv and summary.json into this folder.")
-@click.option("--force", is_flag=True, help="Replace an --out folder that does not hold a previous run.")
+@click.option("--force", is_flag=True, help="Replace an existing --out folder (a previous run or not), once the new one is complete.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
-def why_cmd(instance, sites, sets, mip_gap, time_limit, out_dir, force, as_json) -> None:
+def why_cmd(instance, sites, sets, mip_gap, time_limit, out_dir, force, as_json, prices_file=None) -> None:
     """Why each site gets the AI halls it gets: unit economics and value to the plan."""
-    inst = load(instance, parse_set(sets))
+    inst = load(instance, price_sets(instance, prices_file) + parse_set(sets))
     known = retrofit_sites(inst)
     for s in sites:
         if s not in known:

@@ -18,6 +18,7 @@ import pandas as pd
 from instances.calendar import discount_factors, periods_table, select_period
 from instances.errors import InputError, Issue
 from instances.instance import ASIC_COLUMNS, ASIC_PERIOD_COLUMNS, INSTALLED, TIER_COLUMNS, V2_SITE_COLUMNS, Instance
+from instances.checks import negative_series_warnings
 from instances.overrides import apply_overrides
 from instances.schema import read_object
 from instances.series import Horizon
@@ -84,9 +85,12 @@ def load_instance(path: str | Path, overrides: list[tuple[str, Any]] | None = No
     if is_workbook(path):
         return _load_workbook(path, overrides)
     raw = read_json(path)
+    notes: list[str] = []  # a flat number replacing a time-varying series
     if overrides:
-        raw = apply_overrides(raw, overrides)
-    return instance_from_dict(raw, base_dir=path.parent, source=path)
+        raw = apply_overrides(raw, overrides, base_dir=path.parent, warnings=notes)
+    inst = instance_from_dict(raw, base_dir=path.parent, source=path)
+    inst.warnings[:0] = notes
+    return inst
 
 
 def _load_workbook(path: Path, overrides: list[tuple[str, Any]] | None) -> Instance:
@@ -112,9 +116,12 @@ def default_instance_dict() -> dict:
 
 def load_default(overrides: list[tuple[str, Any]] | None = None) -> Instance:
     raw = default_instance_dict()
+    notes: list[str] = []  # a flat number replacing a time-varying series
     if overrides:
-        raw = apply_overrides(raw, overrides)
-    return instance_from_dict(raw, base_dir=None, source=None)
+        raw = apply_overrides(raw, overrides, warnings=notes)
+    inst = instance_from_dict(raw, base_dir=None, source=None)
+    inst.warnings[:0] = notes
+    return inst
 
 
 def _horizon(raw: dict, base_dir: Path | None, issues: list[Issue]) -> tuple[Horizon | None, pd.DataFrame | None]:
@@ -233,6 +240,7 @@ def instance_from_dict(raw: dict, base_dir: Path | None = None, source: Path | N
     for i, f in enumerate(clean["finance"]["debt"] or []):
         if f["draw_from"] is not None and f["draw_until"] is not None and f["draw_until"] < f["draw_from"]:
             warnings.append(f'finance.debt[{i}].draw_until: before draw_from, so "{f["name"]}" can never draw')
+    warnings.extend(negative_series_warnings(clean, scenario_cleans))  # valid, but usually a slip
     return _tables(clean, scenario_cleans, periods, horizon, raw, source, warnings)
 
 
@@ -258,7 +266,7 @@ def _scenarios(raw: dict, clean: dict, horizon: Horizon | None, issues: list[Iss
             continue
         where = f"scenarios[{i}].set"
         try:
-            raw_w = apply_overrides(raw, scen["set"] or {}, where)
+            raw_w = apply_overrides(raw, scen["set"] or {}, where, base_dir=horizon.base_dir if horizon else None)
         except InputError as exc:
             issues.extend(exc.issues)
             continue

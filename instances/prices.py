@@ -49,6 +49,28 @@ def horizon_labels(raw: dict, where: str = "horizon") -> list[str]:
     return [month_label(int(m)) for m in table["start_month"]]
 
 
+def field_unit(path: str) -> str:
+    """Unit of the schema field a dotted path ends on (``USD per PH/s per day``); "" when
+    the field has none or the path is unknown."""
+    parts = path.split(".")
+    schema, i, unit = "instance", 0, ""
+    while i < len(parts):
+        field = SCHEMAS.get(schema, {}).get(parts[i])
+        if field is None:
+            return ""
+        if field.kind == "list" and parts[i] in NAMED_LISTS:
+            schema, i = field.schema, i + 2
+            continue
+        if field.kind == "map":
+            return MAP_ITEMS[field.schema].unit if i + 2 == len(parts) else field.unit
+        if field.kind == "object" and i < len(parts) - 1:
+            schema, i = field.schema, i + 1
+            continue
+        unit = field.unit
+        break
+    return unit
+
+
 def field_kind(path: str) -> str | None:
     """Kind of the schema field a dotted path ends on (``series``, ``number``, ...),
     skipping the names of sites, facilities and scenarios; None when unknown."""

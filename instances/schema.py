@@ -26,6 +26,8 @@ class Rule:
 
     test: Callable[[float], bool]
     text: str
+    # the whole error for some failing values (value, the number as written), else None
+    message: Callable[[float, str], str | None] | None = None
 
 
 GE0 = Rule(lambda v: v >= 0, ">= 0")
@@ -34,6 +36,8 @@ GE1 = Rule(lambda v: v >= 1, ">= 1")
 FRACTION = Rule(lambda v: 0 <= v <= 1, "between 0 and 1")
 FEE = Rule(lambda v: 0 <= v < 1, ">= 0 and < 1")
 RATE = Rule(lambda v: v > -1, "> -1")
+# a discount rate above 100% a year is a percent typed as a fraction (11 for 0.11)
+DISCOUNT_RATE = Rule(lambda v: -1 < v <= 1, "> -1 and at most 1", lambda v, shown: f"{shown} is above 1: write rates as fractions (0.11 for 11%)" if v > 1 else None)
 ANY = Rule(lambda v: True, "a number")
 
 
@@ -114,7 +118,8 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "lead_periods": Field("integer", unit="periods", required=True, rule=Rule(lambda v: 0 <= v <= 600, "between 0 and 600")),
         "earliest_start": Field("date", doc="no block starts before (default: horizon start)"),
         "pue": Field("number", unit="ratio", required=True, rule=GE1),
-        "lease_usd_per_kw_month": Field("series", unit="USD per IT kW-month", required=True, rule=GE0),
+        # a negative lease is a warning (instances.checks), not an error: a rent holiday paid out is possible
+        "lease_usd_per_kw_month": Field("series", unit="USD per IT kW-month", required=True),
         "opex_usd_per_it_mw_year": Field("number", unit="USD per IT MW-year", default=0.0, rule=GE0),
         "power_pass_through": Field("bool", default=True),
         "prepayment_usd_per_it_mw": Field("number", unit="USD per IT MW", default=0.0, rule=GE0, doc="paid by the tenant when a block starts (SPEC v2 section 10)"),
@@ -122,7 +127,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "leased_on_completion": Field("bool", default=False, doc="true: every online block is leased in full"),
     },
     "finance": {
-        "discount_rate_annual": Field("number", unit="fraction", required=True, rule=RATE),
+        "discount_rate_annual": Field("number", unit="fraction", required=True, rule=DISCOUNT_RATE),
         "initial_cash_usd": Field("number", unit="USD", default=0.0),
         "min_cash_usd": Field("number", unit="USD", default=0.0),
         "overhead_usd_per_year": Field("series", unit="USD per year", default=0.0, rule=GE0),
@@ -204,7 +209,8 @@ def _check_scalar(field: Field, value: Any, path: str, issues: list[Issue]) -> A
             issues.append(Issue(path, f"must be one of {allowed}, got {describe(written)}"))
             return None
         if not field.rule.test(value):
-            issues.append(Issue(path, f"must be {field.rule.text}, got {describe(written)}"))
+            why = field.rule.message(value, describe(written)) if field.rule.message else None
+            issues.append(Issue(path, why or f"must be {field.rule.text}, got {describe(written)}"))
             return None
         return value
     if kind == "bool":

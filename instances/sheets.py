@@ -134,7 +134,7 @@ FINANCE = Sheet(
     "Finance",
     "fields",
     (
-        _c("discount_rate_annual", "number", "fraction", "discount rate of df_t", "required", "> -1", path=("finance", "discount_rate_annual")),
+        _c("discount_rate_annual", "number", "fraction", "discount rate of df_t", "required", "> -1 and at most 1", path=("finance", "discount_rate_annual")),
         _c("initial_cash_usd", "number", USD, "cash at the start", "default 0", path=("finance", "initial_cash_usd")),
         _c("min_cash_usd", "number", USD, "cash at every period end stays at or above it", "default 0", path=("finance", "min_cash_usd")),
         _c("overhead_usd_per_year", "series", "USD per year", "corporate G&A, charged x m/12 each period", "default 0", ">= 0", path=("finance", "overhead_usd_per_year")),

@@ -5,10 +5,11 @@ table) and never prints.
 - ``diagnose``: the first period and constraint a fixed schedule breaks
 - ``starts``: a given retrofit schedule against the optimum
 - ``site_value``: each site's unit economics and worth to the plan
-- ``breakeven``: the parameter value at which a site's first start changes
+- ``breakeven``: the parameter values at which retrofit decisions (first start, blocks) change
 - ``value_of_information``: EVPI and VSS of a stochastic instance
 - ``sweep``: the plan over a grid of parameter values
 - ``baselines``: the plan against simple rules finance teams use
+- ``bridge``: the NPV change between two instances split by input
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ _HOME = {
     "parse_vary": "sweep",
     "run_sweep": "sweep",
     "check_paths": "sweep",
+    "NpvBridge": "bridge",
+    "npv_bridge": "bridge",
     "Baselines": "baselines",
     "baselines": "baselines",
 }

@@ -1,10 +1,20 @@
-"""Break-even values: where a site's first retrofit start changes.
+"""Break-even values: where a retrofit decision changes.
 
 ``breakeven(raw, path, site)`` moves one parameter (a dotted path, as for ``--set``)
 between ``low`` and ``high`` and finds, by bisection on solves, a value at which the
 site's first retrofit start changes: a retrofit appears, disappears or moves to
 another period (or the instance turns infeasible). Each solve is a rerun on one
 kept model (``optimizer.rerun``), so a bisection costs little more than its solves.
+
+Every decision that moves is answered too (``Breakeven.decisions``): for each
+watched site (``site``, or with ``site`` None every site with an ``ai`` object),
+its first start and its number of blocks; a decision moves when two solves in the
+bracket disagree on it, and each change is then bisected like the first start's
+(blocks going 0 -> 1 -> 2 give two rows). A change that happens and reverts
+between two solves is not seen.
+Each answer is stated in the parameter's own unit (``unit``, from the schema): for
+a scaled series, as the value of the first period (factor x the base series'
+first value) beside the factor.
 
 The parameter is a number:
 
@@ -35,12 +45,14 @@ from typing import Any
 from instances import InputError, Issue, instance_from_dict
 from instances.load import resolved_series
 from instances.overrides import apply_overrides, get_path, set_path
-from instances.prices import field_kind
+from instances.prices import field_kind, field_unit
 from optimizer.solve import SolveOptions
 from optimizer.backend.status import Status
 
 DEFAULT_GAP = 1e-6
-MAX_PROBES = 60
+MAX_PROBES = 60  # solves for the first start of ``site``
+MAX_DECISION_PROBES = 200  # solves in all, every decision included
+DECISIONS = ("first_start", "blocks")
 
 
 @dataclass
@@ -54,6 +66,25 @@ class Probe:
     site_blocks: int
     retrofits: str  # the whole schedule, short form
     reason: str = ""
+    sites: dict = field(default_factory=dict)  # every site with a block: name -> (first start, blocks)
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status in (Status.OPTIMAL.value, Status.FEASIBLE.value)
+
+    def decision(self, site: str, kind: str) -> tuple:
+        """(plan or not, the site's first start or its blocks): what a decision break-even watches."""
+        first, blocks = self.sites.get(site, (None, 0))
+        return (self.has_plan, first if kind == "first_start" else blocks)
+
+    def answer(self, site: str, kind: str) -> str:
+        """The decision at this value, in words."""
+        if not self.has_plan:
+            return f"no plan ({self.status})"
+        first, blocks = self.sites.get(site, (None, 0))
+        if kind == "blocks":
+            return f"{blocks} block{'s' if blocks != 1 else ''}"
+        return f"first start {first}" if first else "no retrofit"
 
     @property
     def state(self) -> tuple:
@@ -67,26 +98,63 @@ class Probe:
 
 
 @dataclass
+class Decision:
+    """Where one decision changes: the last probe with the low end's answer and the
+    first with another; the break-even lies between their values."""
+
+    site: str
+    kind: str  # "first_start" or "blocks"
+    low: Probe
+    high: Probe
+
+
+@dataclass
 class Breakeven:
     path: str
-    site: str
+    site: str | None
     mode: str  # "scale" (a series, the value is a factor) or "value"
     base_value: float  # 1.0 for a scaled series
     low: Probe
     high: Probe
     found: bool
     probes: list[Probe] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    unit: str = ""  # the parameter's unit (schema), e.g. "USD per PH/s per day"
+    base_first_value: float | None = None  # a scaled series: its first period's value at factor 1
+    first_period: str | None = None
+
+    def in_unit(self, x: float) -> float:
+        """The parameter value ``x`` in its own unit: for a scaled series, the first
+        period's value (``x * base_first_value``); else ``x`` itself."""
+        return x * self.base_first_value if self.mode == "scale" and self.base_first_value is not None else x
+
+    def value_json(self, x: float) -> dict:
+        out = {"value": self.in_unit(x), "unit": self.unit}
+        if self.mode == "scale":
+            out.update({"factor": x, "period": self.first_period})
+        return out
+
+    def decision_json(self, d: Decision) -> dict:
+        return {
+            "site": d.site,
+            "decision": d.kind,
+            "low": dict(self.value_json(d.low.value), answer=d.low.answer(d.site, d.kind)),
+            "high": dict(self.value_json(d.high.value), answer=d.high.answer(d.site, d.kind)),
+        }
 
     def to_json(self) -> dict:
         return {
             "param": self.path,
             "site": self.site,
             "mode": self.mode,
+            "unit": self.unit,
             "base_value": self.base_value,
+            "base_first_value": self.base_first_value,
             "found": self.found,
             "bracket": [self.low.value, self.high.value],
             "low": dataclasses.asdict(self.low),
             "high": dataclasses.asdict(self.high),
+            "decisions": [self.decision_json(d) for d in self.decisions],
             "solves": len(self.probes),
         }
 
@@ -102,6 +170,7 @@ class _Solver:
         self.base_series, self.integer = base_series, integer
         self.runner = Rerunner(options)
         self.probes: list[Probe] = []
+        self.seen: dict[float, Probe] = {}
 
     def value_override(self, x: float):
         if self.mode == "scale":
@@ -109,6 +178,13 @@ class _Solver:
         return int(x) if self.integer else x
 
     def __call__(self, x: float) -> Probe:
+        if x in self.seen:  # a value solved before (the ends, shared by every decision)
+            return self.seen[x]
+        probe = self.solve(x)
+        self.seen[x] = probe
+        return probe
+
+    def solve(self, x: float) -> Probe:
         from optimizer.analyses.sweep import schedule_short
 
         try:
@@ -124,17 +200,19 @@ class _Solver:
             probe = Probe(x, Status.ERROR.value, None, None, 0, "", f"{type(exc).__name__}: {exc}")
             self.probes.append(probe)
             return probe
-        first, blocks, short = None, 0, ""
+        short, sites = "", {}
         if result.has_plan:
             starts = sorted(
-                (inst.period_labels.index(t), t, int(round(v.value or 0)))
+                (inst.period_labels.index(t), s, t, int(round(v.value or 0)))
                 for (s, t), v in result.model.start.items()
-                if s == self.site and round(v.value or 0) > 0
+                if round(v.value or 0) > 0
             )
-            first = starts[0][1] if starts else None
-            blocks = sum(b for _, _, b in starts)
+            for _, s, t, b in starts:  # in start order: the first one seen is the first start
+                first, blocks = sites.get(s, (t, 0))
+                sites[s] = (first, blocks + b)
             short = schedule_short(result.model, inst)
-        probe = Probe(x, result.status.value, result.objective_usd, first, blocks, short, result.reason)
+        first, blocks = sites.get(self.site, (None, 0)) if self.site is not None else (None, 0)
+        probe = Probe(x, result.status.value, result.objective_usd, first, blocks, short, result.reason, sites)
         self.probes.append(probe)
         return probe
 
@@ -142,7 +220,7 @@ class _Solver:
 def breakeven(
     raw: dict,
     path: str,
-    site: str,
+    site: str | None,
     low: float | None = None,
     high: float | None = None,
     base_dir: str | Path | None = None,
@@ -150,15 +228,16 @@ def breakeven(
     options: SolveOptions | None = None,
     tol: float | None = None,
 ) -> Breakeven:
-    """Bisect ``[low, high]`` for a change of ``site``'s first retrofit start (module doc).
-    InputError for an unknown path or site, a parameter that is not a number, or a
-    bracket that is not one."""
+    """Bisect ``[low, high]`` for a change of ``site``'s first retrofit start and of every
+    decision that moves (module doc; ``site`` None: every site with an ``ai`` object is
+    watched). InputError for an unknown path or site, a parameter that is not a number,
+    or a bracket that is not one."""
     base_dir = Path(base_dir) if base_dir is not None else None
     fixed = list(fixed or [])
     base = apply_overrides(raw, fixed)
     set_path(json_copy(base), path, 0)  # an unknown path: InputError with the closest one
     names = [s.get("name") for s in base.get("sites", []) if isinstance(s, dict)]
-    if site not in names:
+    if site is not None and site not in names:
         import difflib
 
         match = difflib.get_close_matches(site, [str(n) for n in names], n=1, cutoff=0.4)
@@ -188,7 +267,8 @@ def breakeven(
     solve_at = _Solver(raw, base_dir, fixed, path, site, mode, base_series, integer, options)
     tol = tol if tol is not None else (1 if integer else (high - low) * 1e-3)
     lo, hi = solve_at(low), solve_at(high)
-    found = lo.state != hi.state
+    ends = (lo, hi)
+    found = site is not None and lo.state != hi.state
     while found and hi.value - lo.value > tol and len(solve_at.probes) < MAX_PROBES:
         mid = (lo.value + hi.value) / 2
         if integer:
@@ -200,7 +280,52 @@ def breakeven(
             lo = probe
         else:
             hi = probe
-    return Breakeven(path, site, mode, base_value, lo, hi, found, solve_at.probes)
+    watched = [site] if site is not None else [
+        str(x.get("name")) for x in base.get("sites", []) if isinstance(x, dict) and isinstance(x.get("ai"), dict)
+    ]
+    decisions = [d for s in watched for kind in DECISIONS for d in _bisect_decision(solve_at, s, kind, tol, integer)]
+    if site is None:
+        lo, hi = ends
+        found = bool(decisions)
+    labels = _labels(base)
+    return Breakeven(
+        path, site, mode, base_value, lo, hi, found, solve_at.probes, decisions,
+        unit=field_unit(path), base_first_value=base_series[0] if base_series else None,
+        first_period=labels[0] if labels else None,
+    )
+
+
+def _labels(raw: dict) -> list[str]:
+    from instances.prices import horizon_labels
+
+    try:
+        return horizon_labels(raw)
+    except InputError:
+        return []
+
+
+def _bisect_decision(solve_at: _Solver, site: str, kind: str, tol: float, integer: bool) -> list[Decision]:
+    """Every change of one decision among the solves (in value order), each closed to
+    ``tol`` by bisection; empty when every solve agrees on it. A change found is
+    bisected until its two probes are ``tol`` apart; probes added on the way may show
+    further changes, which are closed in turn (up to ``MAX_DECISION_PROBES`` solves)."""
+    while len(solve_at.probes) < MAX_DECISION_PROBES:
+        ordered = sorted(solve_at.seen.values(), key=lambda p: p.value)
+        open_pair = next(
+            ((p, q) for p, q in zip(ordered, ordered[1:]) if p.decision(site, kind) != q.decision(site, kind) and q.value - p.value > tol),
+            None,
+        )
+        if open_pair is None:
+            break
+        lo, hi = open_pair
+        mid = (lo.value + hi.value) / 2
+        if integer:
+            mid = math.floor(mid)
+            if mid <= lo.value:
+                break
+        solve_at(mid)
+    ordered = sorted(solve_at.seen.values(), key=lambda p: p.value)
+    return [Decision(site, kind, p, q) for p, q in zip(ordered, ordered[1:]) if p.decision(site, kind) != q.decision(site, kind)]
 
 
 def json_copy(raw: dict) -> dict:

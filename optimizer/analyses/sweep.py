@@ -107,9 +107,11 @@ def parse_value(text: str) -> Any:
 
 
 def parse_vary(spec: str) -> Vary:
-    """``PATH=START:STOP:STEP`` (numbers, STOP included) or ``PATH=v1,v2,...`` (each
-    value JSON, else text; ``PATH=[v1, v2, ...]`` for values holding commas, such as
-    lists). ValueError saying what is wrong."""
+    """``PATH=START:STOP:STEP`` (numbers, STOP included), ``PATH=*START:STOP:STEP`` (the
+    operators ``"*START"``, ..., ``"*STOP"``: the value there scaled by each),
+    ``PATH=+START:STOP:STEP`` (shifted by each) or ``PATH=v1,v2,...`` (each value JSON,
+    else text, so ``*0.8,*0.9`` are operators too; ``PATH=[v1, v2, ...]`` for values
+    holding commas, such as lists). ValueError saying what is wrong."""
     if "=" not in spec:
         raise ValueError(f"--vary {spec}: expected PATH=START:STOP:STEP or PATH=v1,v2,...")
     path, text = (x.strip() for x in spec.split("=", 1))
@@ -126,14 +128,17 @@ def parse_vary(spec: str) -> Vary:
             raise ValueError(f"--vary {path}: expected a non-empty JSON list of values")
         return Vary(path, tuple(values))
     if ":" in text and "," not in text and not text.startswith(("{", '"')):
-        parts = text.split(":")
+        # "*0.6:1:0.1" scales the value there by 0.6, 0.7, ..., 1; "+-5:5:5" shifts it
+        op = text[0] if text[0] in "*+" else ""
+        parts = text[len(op):].split(":")
         if len(parts) != 3:
-            raise ValueError(f"--vary {path}={text}: a range is START:STOP:STEP")
+            raise ValueError(f"--vary {path}={text}: a range is START:STOP:STEP, *START:STOP:STEP or +START:STOP:STEP")
         try:
             start, stop, step = (_number(p) for p in parts)
-            return Vary(path, tuple(frange(start, stop, step)))
+            values = frange(start, stop, step)
         except ValueError as exc:
             raise ValueError(f"--vary {path}={text}: {exc}") from None
+        return Vary(path, tuple(f"{op}{v}" for v in values) if op else tuple(values))
     values = [parse_value(v.strip()) for v in text.split(",")]
     if any(v == "" for v in values):
         raise ValueError(f"--vary {path}={text}: an empty value")
@@ -241,7 +246,7 @@ def run_chunk(chunk: Chunk, on_case: Callable[[int], None] | None = None) -> lis
     prepared = []
     for case in chunk.cases:
         try:
-            raw = apply_overrides(chunk.raw, list(chunk.fixed) + list(case.values))
+            raw = apply_overrides(chunk.raw, list(chunk.fixed) + list(case.values), base_dir=base_dir)
             inst = instance_from_dict(raw, base_dir=base_dir, source=None)
             prepared.append((case, inst, prepare(inst), None))
         except InputError as exc:

@@ -17,7 +17,10 @@ comparison reads only those files:
   expected figures of each run and the change;
 - ``inputs``: every leaf of ``instance.json`` that differs, by dotted path, with
   sites, facilities and scenarios addressed by name (``sites.Rockdale.grid_mw``);
-  a series written as a list is one leaf.
+  a series written as a list is one leaf;
+- ``npv_bridge`` (when asked for, it solves): the NPV change split by input, each
+  input applied alone to A and re-solved, the interaction the remainder
+  (``optimizer.analyses.bridge``).
 """
 
 from __future__ import annotations
@@ -227,10 +230,13 @@ def _finance_figures(run: Run) -> dict[str, float]:
 
 
 def financing_changes(a: Run, b: Run) -> list[dict]:
+    """One row per figure: ``item`` (``draws_usd[revolver]``), ``figure`` (``draws_usd``) and
+    ``facility`` (``revolver``; None for the portfolio's totals), A, B and the change."""
     fa, fb = _finance_figures(a), _finance_figures(b)
     keys = list(fa) + [k for k in fb if k not in fa]
     return [
-        {"item": k, "a": fa.get(k), "b": fb.get(k), "change": (fb.get(k) or 0.0) - (fa.get(k) or 0.0) if fa.get(k) is not None and fb.get(k) is not None else None}
+        {"item": k, "figure": k.split("[", 1)[0], "facility": k[k.index("[") + 1 : -1] if k.endswith("]") else None,
+         "a": fa.get(k), "b": fb.get(k), "change": (fb.get(k) or 0.0) - (fa.get(k) or 0.0) if fa.get(k) is not None and fb.get(k) is not None else None}
         for k in keys
     ]
 
@@ -238,12 +244,31 @@ def financing_changes(a: Run, b: Run) -> list[dict]:
 # ---- everything ------------------------------------------------------------------------
 
 
-def compare_runs(folder_a: str | Path, folder_b: str | Path) -> dict:
-    """The comparison of two run folders as a JSON-ready dict (see the module doc)."""
+def npv_bridge_of(a: Run, b: Run, inputs: list[dict], options, base_dir: str | Path | None = None) -> dict | None:
+    """The NPV bridge (``optimizer.analyses.bridge``) of two runs with a plan each, over
+    the inputs that differ; None when one has no plan, no input differs, or more than
+    ``MAX_INPUTS`` do (``skipped`` says why in the last case)."""
+    from optimizer.analyses.bridge import MAX_INPUTS, npv_bridge
+
+    oa, ob = a.summary.get("objective_usd"), b.summary.get("objective_usd")
+    if oa is None or ob is None or not a.has_plan or not b.has_plan or not inputs:
+        return None
+    if len(inputs) > MAX_INPUTS:
+        return {"skipped": f"{len(inputs)} inputs differ: more than {MAX_INPUTS}, one solve each"}
+    return npv_bridge(a.instance, b.instance, oa, ob, [row["path"] for row in inputs], options, base_dir).to_json()
+
+
+def compare_runs(folder_a: str | Path, folder_b: str | Path, bridge=None, base_dir: str | Path | None = None) -> dict:
+    """The comparison of two run folders as a JSON-ready dict (see the module doc).
+
+    ``bridge``: SolveOptions to split the NPV change by input (one solve per changed
+    input, ``npv_bridge`` in the dict); None: no bridge. ``base_dir``: the folder CSV
+    series of the instances are read from."""
     a, b = Run(folder_a), Run(folder_b)
     oa, ob = a.summary.get("objective_usd"), b.summary.get("objective_usd")
     periods = list(dict.fromkeys(list(a.summary.get("periods") or []) + list(b.summary.get("periods") or [])))
-    return {
+    inputs = input_changes(a.instance, b.instance)
+    out = {
         "a": a.name,
         "b": b.name,
         "status": {"a": a.summary.get("status"), "b": b.summary.get("status")},
@@ -256,5 +281,8 @@ def compare_runs(folder_a: str | Path, folder_b: str | Path) -> dict:
         "retrofits": retrofit_changes(a, b, periods),
         "mw": mw_changes(a, b),
         "financing": financing_changes(a, b),
-        "inputs": input_changes(a.instance, b.instance),
+        "inputs": inputs,
     }
+    if bridge is not None:
+        out["npv_bridge"] = npv_bridge_of(a, b, inputs, bridge, base_dir)
+    return out

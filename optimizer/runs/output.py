@@ -2,7 +2,8 @@
 
 The folder is assembled under a temporary name beside the target and renamed into
 place; a previous run in the target is swapped out only once the new one is
-complete, so an interrupted run leaves either the old folder or the new one.
+complete (in one atomic exchange on Linux), so an interrupted run leaves either the
+old folder or the new one.
 """
 
 from __future__ import annotations
@@ -64,23 +65,47 @@ def _test_pause() -> float:
 
 def check_target(out_dir: str | Path, force: bool = False) -> Path:
     """``out_dir`` as a Path when a run may be written there, else OutputError: it is
-    a file, or a non-empty folder that does not hold a previous run (without
-    ``force``). The CLI calls this before solving, so that a long solve is not lost."""
+    a file, or a non-empty folder (a previous run or anything else) and ``force`` is
+    not given: a run folder is never replaced without asking. The CLI calls this
+    before solving, so that a long solve is not lost."""
     target = Path(out_dir)
     if target.exists():
         if not target.is_dir():
             raise OutputError(f"--out {target}: exists and is not a folder")
-        is_run = (target / RUN_MARKER).exists()
-        if not is_run and any(target.iterdir()) and not force:
-            raise OutputError(f"--out {target}: folder exists and does not hold a previous run; use --force to replace it")
+        if force or not any(target.iterdir()):
+            return target
+        if (target / RUN_MARKER).exists():
+            raise OutputError(f"--out {target}: holds a previous run; use --force to replace it (once the new run is complete) or choose another folder")
+        raise OutputError(f"--out {target}: folder exists and does not hold a previous run; use --force to replace it")
     return target
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``): a reader, or a
+    kill, sees the old ``b`` or the new one, never no ``b``. False where the system or
+    the file system has no such call (the caller then renames in two steps)."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def write_run(out_dir: str | Path, writers: dict[str, Callable[[Path], None]], force: bool = False) -> Path:
     """Create ``out_dir`` holding the files produced by ``writers`` (name -> fn(path)).
 
-    Refuses (OutputError) to replace an existing folder that is not a previous run,
-    unless ``force``.
+    Refuses (OutputError) to replace an existing non-empty folder, a previous run or
+    not, unless ``force``; with ``force`` the old folder stays in place until the new
+    one is complete, whatever the new run's outcome (an infeasible run replaces a
+    feasible one: the user asked for this folder to hold this run).
     """
     target = check_target(out_dir, force)
     parent = target.parent if str(target.parent) else Path(".")
@@ -96,13 +121,17 @@ def write_run(out_dir: str | Path, writers: dict[str, Callable[[Path], None]], f
             if pause > 0:
                 time.sleep(pause)
         old = None
-        if target.exists():
+        if target.exists() and exchange(tmp, target):
+            old = tmp  # it holds the previous run now: the folder was never absent
+        elif target.exists():  # no atomic exchange here: move the old run aside first
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
             os.rmdir(old)
             os.replace(target, old)
             if pause > 0:
                 time.sleep(pause)
-        os.replace(tmp, target)
+            os.replace(tmp, target)
+        else:
+            os.replace(tmp, target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:

@@ -140,8 +140,9 @@ def test_sweep_writes_csv_and_table(instance_file, tmp_path):
     assert "Sweep: 2 cases" in r.output and "R:1x@2026-01" in r.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["cases"] == 2 and summary["status_counts"] == {"optimal": 2}
-    # a second sweep into the same folder replaces it (it holds a previous run)
-    assert invoke("sweep", instance_file, "--vary", "finance.min_cash_usd=0", "--out", out).exit_code == 0
+    # a second sweep into the same folder is refused (it holds a previous run), replaces it with --force
+    assert invoke("sweep", instance_file, "--vary", "finance.min_cash_usd=0", "--out", out).exit_code == 2
+    assert invoke("sweep", instance_file, "--vary", "finance.min_cash_usd=0", "--out", out, "--force").exit_code == 0
 
 
 def test_sweep_with_only_failed_cases_exits_1(instance_file):

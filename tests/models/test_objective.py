@@ -80,18 +80,19 @@ def test_terminal_value_can_justify_a_retrofit():
 
 @pytest.mark.parametrize("m", [1, 3, 6, 12])
 def test_discounting_cash_at_period_end(m):
-    # rate r such that one period discounts by exactly 1.1: (1 + r) ** (m/12) = 1.1.
-    # df_t = (1 + r) ** (-(t + 1) * m/12) = 1.1 ** -(t + 1): [1/1.1, 1/1.21, 1/1.331].
-    rate = 1.1 ** (12 / m) - 1
+    # rate r such that one period discounts by exactly 1.05: (1 + r) ** (m/12) = 1.05
+    # (monthly periods: r = 1.05 ** 12 - 1 = 0.796, within the rule "at most 1").
+    # df_t = (1 + r) ** (-(t + 1) * m/12) = 1.05 ** -(t + 1): [1/1.05, 1/1.1025, 1/1.157625].
+    rate = 1.05 ** (12 / m) - 1
     raw = make([miner("M", grid=10, price=40)], periods=3, m=m, hashprice=50, discount_rate_annual=rate)
     r = run(raw)
     assert r.status is Status.OPTIMAL
-    assert as_list(fin(r, "discount_factor")) == [pytest.approx(1 / 1.1), pytest.approx(1 / 1.21), pytest.approx(1 / 1.331)]
+    assert as_list(fin(r, "discount_factor")) == [pytest.approx(1 / 1.05), pytest.approx(1 / 1.1025), pytest.approx(1 / 1.157625)]
     # margin per period scales with m: 1,405,250 * m/3 (days and hours are both proportional to m)
     ebitda = 1_405_250 * m / 3
     assert as_list(fin(r, "ebitda_usd")) == [usd(ebitda)] * 3
-    # every period's EBITDA is worth most paid out at once: NPV = E/1.1 + E/1.21 + E/1.331
-    assert r.objective_usd == usd(ebitda / 1.1 + ebitda / 1.21 + ebitda / 1.331)
+    # every period's EBITDA is worth most paid out at once: NPV = E/1.05 + E/1.1025 + E/1.157625
+    assert r.objective_usd == usd(ebitda / 1.05 + ebitda / 1.1025 + ebitda / 1.157625)
 
 
 def test_discount_factor_formula_with_ten_percent():

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,10 +64,59 @@ def test_out_folder_rules(small_file: Path, tmp_path: Path) -> None:
     assert run("solve", str(small_file), "--out", str(out), "--force").exit_code == 0
     assert json.loads((out / "summary.json").read_text())["status"] == "optimal"
     assert not (out / "notes.txt").exists()
-    # a previous run is replaced without --force, as a whole (not merged)
+    # a previous run is refused without --force (issue 19), replaced with it as a whole (not merged)
     (out / "stale.csv").write_text("from an older version")
-    assert run("solve", str(small_file), "--out", str(out)).exit_code == 0
+    before = snapshot(out)
+    refused = run("solve", str(small_file), "--out", str(out))
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines() == [
+        f"error: --out {out}: holds a previous run; use --force to replace it (once the new run is complete) or choose another folder"
+    ]
+    assert snapshot(out) == before
+    assert run("solve", str(small_file), "--out", str(out), "--force").exit_code == 0
     assert not (out / "stale.csv").exists()
+    assert leftovers(tmp_path) == []
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative path -> bytes): "byte-identical" made testable."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("command", [
+    ["solve", "{instance}"],
+    ["sweep", "{instance}", "--vary", "finance.min_cash_usd=0,1"],
+    ["why", "{instance}"],
+    ["evaluate", "{instance}", "{plan}"],
+])
+def test_every_out_refuses_a_previous_run(command: list[str], small_file: Path, tmp_path: Path) -> None:
+    """Each command with --out leaves a folder holding a run byte-identical without --force."""
+    out = tmp_path / "last_week"
+    assert run("solve", str(small_file), "--out", str(out)).exit_code == 0
+    before = snapshot(out)
+    args = [a.format(instance=small_file, plan=out / "plan.json") for a in command]
+    result = run(*args, "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert "holds a previous run; use --force" in result.stderr
+    assert snapshot(out) == before
+
+
+def test_infeasible_rerun_keeps_the_plan_until_forced(small_file: Path, tmp_path: Path) -> None:
+    """Issue 19: "an infeasible rerun leaves 3 files where last week's plan was". Without
+    --force the plan stays byte for byte; with --force the infeasible run replaces it
+    (as documented in docs/reliability.md), once its folder is complete."""
+    out = tmp_path / "run"
+    assert run("solve", str(small_file), "--out", str(out)).exit_code == 0
+    before = snapshot(out)
+    raw = json.loads(small_file.read_text())
+    raw["finance"]["min_cash_usd"] = 1e12  # no plan can keep this much cash
+    bad = tmp_path / "infeasible.json"
+    bad.write_text(json.dumps(raw))
+    assert run("solve", str(bad), "--out", str(out)).exit_code == 2
+    assert snapshot(out) == before
+    assert run("solve", str(bad), "--out", str(out), "--force").exit_code == 1
+    assert sorted(files(out)) == ["instance.json", "summary.json", "timings.json"]
+    assert json.loads((out / "summary.json").read_text())["status"] == "infeasible"
     assert leftovers(tmp_path) == []
 
 
@@ -79,6 +129,19 @@ def test_infeasible_run_writes_a_summary(tmp_path: Path) -> None:
     assert run("solve", str(path), "--out", str(out)).exit_code == 1
     assert sorted(files(out)) == ["instance.json", "summary.json", "timings.json"]
     assert json.loads((out / "summary.json").read_text())["status"] == "infeasible"
+
+
+def can_exchange(parent: Path) -> bool:
+    """Whether this system swaps two folders atomically (then a previous run is never absent)."""
+    from optimizer.runs.output import exchange
+
+    probe = Path(tempfile.mkdtemp(dir=parent))
+    try:
+        (probe / "a").mkdir()
+        (probe / "b").mkdir()
+        return exchange(probe / "a", probe / "b")
+    finally:
+        shutil.rmtree(probe)
 
 
 # ---- SIGKILL while writing -------------------------------------------------------------
@@ -99,7 +162,7 @@ def test_sigkill_leaves_old_or_new_run(small_file: Path, tmp_path: Path) -> None
         if attempt == 1:  # from the second try on there is a previous run to protect
             shutil.copytree(reference, out)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "solve", str(small_file), "--out", str(out)],
+            [sys.executable, "-m", "cli.main", "solve", str(small_file), "--out", str(out), "--force"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
@@ -119,8 +182,9 @@ def test_sigkill_leaves_old_or_new_run(small_file: Path, tmp_path: Path) -> None
             assert differences(reference, out) == [], f"attempt {attempt}: incomplete run"
             outcomes.append("complete")
         else:
-            # killed before the rename (first try) or between the two renames
-            assert attempt == 0 or any(".old-" in p.name for p in tmp_path.iterdir())
+            # killed before the rename (first try), or between the two renames where the
+            # system cannot exchange two folders in one step
+            assert attempt == 0 or (not can_exchange(tmp_path) and any(".old-" in p.name for p in tmp_path.iterdir()))
             outcomes.append("absent")
         for p in tmp_path.iterdir():  # what a killed run leaves: hidden scratch folders
             if ".tmp-" in p.name or ".old-" in p.name:
