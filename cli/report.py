@@ -71,6 +71,8 @@ def print_report(result: Result, console: Console | None = None) -> None:
             t.add_row(w, f"{row.probability:.3f}", money(row.npv_usd))
         c.print(t)
     print_npv_distribution(result, c)
+    print_npv_decomposition(result, c)
+    print_covenant(result, c)
 
     t = Table(title="Retrofit schedule", title_justify="left")
     for col in ("site", "start", "blocks", "IT MW", "online", "capex"):
@@ -151,6 +153,39 @@ def print_explanation(explanation: Explanation | None, console: Console | None =
     c.print("why        the smallest relaxation that gives a plan:", markup=False, highlight=False, soft_wrap=True)
     for line in explanation.lines():
         c.print(f"           - {line}", markup=False, highlight=False, soft_wrap=True)
+
+
+def print_npv_decomposition(result: Result, console: Console | None = None) -> None:
+    """Where the NPV comes from: PV of dividends, of final cash less debt, of terminal value."""
+    from optimizer.reports.tables import npv_decomposition_rows
+
+    rows = npv_decomposition_rows(result.summary().get("npv_decomposition")) if result.has_plan else []
+    if not rows:
+        return
+    c = console or Console()
+    t = Table(title="NPV decomposition (present values)", title_justify="left")
+    for col in ("term", "USD", "share"):
+        t.add_column(col, justify="left" if col == "term" else "right")
+    for label, value, share in rows:
+        t.add_row(label, money(value), "" if share is None else f"{share:.1%}")
+    c.print(t)
+
+
+def print_covenant(result: Result, console: Console | None = None) -> None:
+    """The leverage covenant's tightest period and every priced breach."""
+    cov = result.summary().get("covenant") if result.has_plan else None
+    if cov is None:
+        return
+    c = console or Console()
+    where = cov["min_headroom_period"] + (f" ({cov['min_headroom_scenario']})" if result.instance.is_stochastic else "")
+    c.print(f"covenant   smallest headroom {money(cov['min_headroom_usd'])} in {where}, allowed debt {money(cov['allowed_debt_usd'])}")
+    if cov["breaches"]:
+        t = Table(title="Covenant breaches (finance.leverage_breach_cost)", title_justify="left")
+        for col in ("period", "scenario", "excess debt", "cost"):
+            t.add_column(col, justify="left" if col in ("period", "scenario") else "right")
+        for b in cov["breaches"]:
+            t.add_row(b["period"], b["scenario"], money(b["excess_usd"]), money(b["cost_usd"]))
+        c.print(t)
 
 
 MAX_SCENARIO_ROWS = 20  # more scenarios: the distribution only (every NPV is in --json and scenarios.csv)

@@ -42,6 +42,8 @@ family                 entity       rule (SPEC)
                                     are >= 0
 ``min_cash``           (none)       ``cash_t >= min_cash_usd``
 ``leverage``           (none)       ``total debt_t <= max_debt_to_ebitda * EBITDA_t * 12/m``
+                                    (not checked where ``finance.leverage_breach_cost``
+                                    prices a breach: the excess is paid in cash instead)
 =====================  ===========  =====================================================
 
 Tolerance: a row is a violation when it is broken by more than
@@ -359,6 +361,17 @@ def _usd(x: float) -> str:
     return f"{x:,.2f} USD"
 
 
+def leverage_breach_cost(sc: pd.Series, ebitda: np.ndarray, debt: np.ndarray, months: int) -> np.ndarray | None:
+    """Extension (docs/model.md): the breach cost paid each period, USD,
+    ``leverage_breach_cost * max(0, debt_t - max_debt_to_ebitda * EBITDA_t * 12/m)``;
+    None when the scenario's covenant is hard or absent."""
+    rate = float(sc.get("leverage_breach_cost", np.nan))
+    ratio = float(sc["max_debt_to_ebitda"])
+    if np.isnan(rate) or np.isnan(ratio):
+        return None
+    return rate * np.maximum(debt - ratio * ebitda * 12.0 / months, 0.0)
+
+
 def evaluate(
     instance: Instance,
     plan: dict,
@@ -494,7 +507,8 @@ def evaluate(
         debt_total = balance.sum(axis=0)
 
         dividend = p.dividend[iw]
-        flow = ebitda - capex - interest - fees + draws - repays - dividend
+        breach = leverage_breach_cost(sc, ebitda, debt_total, months)
+        flow = ebitda - capex - interest - fees + draws - repays - dividend - (0.0 if breach is None else breach)
         cash = float(sc["initial_cash_usd"]) + np.cumsum(flow)
 
         # SPEC 5 objective
@@ -593,7 +607,7 @@ def evaluate(
             terms = (opening_cash[t], ebitda[t], capex[t], interest[t], fees[t], draws[t], repays[t], dividend[t], cash[t], min_cash)
             scale = max(abs(x) for x in terms)
             v.check("min_cash", "", label, w, min_cash - cash[t], scale, "USD", f"cash {_usd(cash[t])} < minimum {_usd(min_cash)}")
-            if not np.isnan(ratio):
+            if not np.isnan(ratio) and breach is None:
                 cap = ratio * ebitda[t] * 12.0 / months
                 gross = max(abs(debt_total[t]), ratio * 12.0 / months * max(
                     np.abs(mining_revenue[:, t]).sum() + np.abs(mining_cost[:, t]).sum()
@@ -644,6 +658,8 @@ def evaluate(
         fin["cash_usd"] = cash
         fin["dividend_usd"] = dividend
         fin["discount_factor"] = df
+        if breach is not None:
+            fin["breach_cost_usd"] = breach
         for k, f in enumerate(F):
             fin[f"draw_usd[{f}]"] = draw[k]
             fin[f"repay_usd[{f}]"] = repay[k]

@@ -132,6 +132,8 @@ class Result:
             "warnings": self.warnings + self.instance.warnings,
             "model_size": self.model_size,
             "verification": self.verification.to_json(with_seconds=False) if self.verification else None,
+            "covenant": R.covenant_summary(self.instance, self.finance),
+            "npv_decomposition": R.npv_decomposition(self.instance, self.finance),
         }
 
     def timing_figures(self) -> dict[str, float]:
@@ -312,6 +314,12 @@ def fill_tables(result: Result) -> None:
     result.debt = R.debt_table(inst, dec)
     result.capex = R.capex_by_site(inst, dec["start"])
     result.finance = R.finance_table(inst, dec, result.allocation, result.debt, result.capex)
+    breach = R.breach_columns(inst, model)  # extension: a covenant breached at a price
+    if breach is not None:
+        result.finance = result.finance.join(breach)
+    warning = R.covenant_warning(R.covenant_summary(inst, result.finance))
+    if warning is not None and warning not in result.warnings:
+        result.warnings.append(warning)
     result.scenario_npv = R.scenario_npv(inst, result.finance)
     result.plan = R.plan_dict(inst, dec)
 

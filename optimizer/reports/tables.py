@@ -114,3 +114,22 @@ def baseline_rows(data: dict) -> list[dict]:
 
 def baseline_figures(d: dict) -> dict:
     return {k: d.get(k) for k in ("npv_usd", "gap_usd", "gap_pct", "peak_debt_usd", "lowest_cash_usd")}
+
+
+NPV_TERMS = (
+    ("dividends", "dividends_usd"),
+    ("final cash less debt", "final_equity_usd"),
+    ("terminal value, mining", "terminal_value_mining_usd"),
+    ("terminal value, AI", "terminal_value_ai_usd"),
+    ("NPV", "npv_usd"),
+)
+
+
+def npv_decomposition_rows(decomposition: dict | None) -> list[tuple[str, float, float | None]]:
+    """(label, USD, share of the NPV) per term of ``results.npv_decomposition``, the NPV
+    last; the share is None when the NPV is 0. Empty without a decomposition."""
+    if not decomposition:
+        return []
+    npv = decomposition["npv_usd"]
+    # + 0.0 turns a -0.0 share (0 over a negative NPV) into 0.0
+    return [(label, float(decomposition[key]), decomposition[key] / npv + 0.0 if npv else None) for label, key in NPV_TERMS]
