@@ -111,8 +111,8 @@ def print_report(result: Result, console: Console | None = None) -> None:
 
 
 SENSITIVITY_LABELS = {
-    "grid_mw": ("one more grid MW at {name}, every period", "per MW"),
-    "capex_budget": ("one more $ of capex budget, every period", "per $"),
+    "grid_mw": ("one more grid MW at {name}, {periods}", "per MW"),
+    "capex_budget": ("one more $ of capex budget, {periods}", "per $"),
     "total_capex_budget": ("one more $ of total capex budget", "per $"),
     "debt_limit": ("one more $ of {name} limit", "per $"),
     "min_cash": ("a $ lower minimum cash", "per $"),
@@ -121,7 +121,7 @@ SENSITIVITY_LABELS = {
 
 def print_sensitivities(result: Result, console: Console | None = None, n: int = 8) -> None:
     """The largest marginal values of the plan (``optimizer.sensitivity``), schedule held."""
-    from optimizer.sensitivity import top
+    from optimizer.sensitivity import carrying_periods, periods_label, top
 
     table = getattr(result, "sensitivities", None)
     if table is None:
@@ -138,7 +138,8 @@ def print_sensitivities(result: Result, console: Console | None = None, n: int =
     for row in best.itertuples():
         label, per = SENSITIVITY_LABELS.get(row.kind, (f"{row.kind} {{name}}", f"per {row.per}"))
         value = money(row.value_usd) if row.per == "MW" else f"{row.value_usd:+.4f}"
-        t.add_row(label.format(name=row.name), value, per)
+        periods = periods_label(carrying_periods(table, row.kind, row.name), result.instance.period_labels)
+        t.add_row(label.format(name=row.name, periods=periods), value, per)
     c.print(t)
 
 

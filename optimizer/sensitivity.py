@@ -148,3 +148,38 @@ def top(table: pd.DataFrame | None, n: int = 8) -> pd.DataFrame:
         return pd.DataFrame(columns=COLUMNS)
     t = table[(table["period"] == ALL) & (table["value_usd"].abs() > 1e-9)]
     return t.reindex(t["value_usd"].abs().sort_values(ascending=False).index).head(n)
+
+
+#: a period carries a whole-horizon value when its share of the value is at least this
+CARRY_SHARE = 0.01
+
+
+def carrying_periods(table: pd.DataFrame, kind: str, name: str) -> list[str] | None:
+    """The periods whose per-period marginal value makes up the row ``(kind, name, all)``:
+    those with at least ``CARRY_SHARE`` of the summed absolute value, in period order;
+    None when the table has no per-period rows for it (a limit that is the same in every
+    period, such as a facility's limit)."""
+    rows = table[(table["kind"] == kind) & (table["name"] == name) & (table["period"] != ALL)]
+    if not len(rows):
+        return None
+    size = rows["value_usd"].abs()
+    total = float(size.sum())
+    if total <= 0:
+        return []
+    return rows.loc[size >= CARRY_SHARE * total, "period"].tolist()
+
+
+def periods_label(periods: list[str] | None, all_periods: list[str]) -> str:
+    """Words for the periods that carry a value: ``2027-01 only``, ``2027-01 to 2027-10``
+    (consecutive), ``2027-01, 2028-04 and 3 more``, or ``every period``."""
+    if periods is None or list(periods) == list(all_periods):
+        return "every period"
+    if not periods:
+        return "no period"
+    if len(periods) == 1:
+        return f"{periods[0]} only"
+    pos = [all_periods.index(p) for p in periods]
+    if pos == list(range(pos[0], pos[0] + len(pos))):
+        return f"{periods[0]} to {periods[-1]}"
+    shown = ", ".join(periods[:2])
+    return f"{shown} and {len(periods) - 2} more" if len(periods) > 2 else " and ".join(periods)
