@@ -131,16 +131,44 @@ def print_sensitivities(result: Result, console: Console | None = None, n: int =
     if not len(best):
         c.print("Marginal values: none (no limit binds at the plan)")
         return
+    checked = "source" in best.columns
     t = Table(title="Marginal values (NPV change, retrofit schedule held)", title_justify="left")
     t.add_column("marginal change")
     t.add_column("NPV", justify="right")
     t.add_column("", justify="left")
+    if checked:
+        t.add_column("checked by a re-solve", justify="left")
+        t.add_column("holds for", justify="right")
     for row in best.itertuples():
         label, per = SENSITIVITY_LABELS.get(row.kind, (f"{row.kind} {{name}}", f"per {row.per}"))
-        value = money(row.value_usd) if row.per == "MW" else f"{row.value_usd:+.4f}"
+        shown = row.shown_usd if checked and row.shown_usd is not None else row.value_usd
+        value = money(shown) if row.per == "MW" else f"{shown:+.4f}"
         periods = periods_label(carrying_periods(table, row.kind, row.name), result.instance.period_labels)
-        t.add_row(label.format(name=row.name, periods=periods), value, per)
+        cells = [label.format(name=row.name, periods=periods), value, per]
+        if checked:
+            cells += [_check_text(row), _holds_text(row)]
+        t.add_row(*cells)
     c.print(t)
+
+
+def _check_text(row) -> str:
+    """``agrees`` or ``re-solved (dual said ...)`` for a checked marginal value."""
+    if row.source is None or row.resolved_usd is None:
+        return "not re-solved"
+    if row.source == "dual":
+        return "agrees"
+    dual = money(row.dual_usd) if row.per == "MW" else f"{row.dual_usd:+.4f}"
+    return f"re-solved value (the dual said {dual})"
+
+
+def _holds_text(row) -> str:
+    """How far the limit can move before the marginal value changes (HiGHS ranging)."""
+    holds = row.holds_for
+    if holds is None or holds != holds:
+        return "-"
+    if holds == float("inf"):
+        return "any amount"
+    return f"{holds + 0.0:,.0f} MW" if row.per == "MW" else money(holds + 0.0)
 
 
 def print_explanation(explanation: Explanation | None, console: Console | None = None) -> None:
