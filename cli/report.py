@@ -208,6 +208,8 @@ def print_covenant(result: Result, console: Console | None = None) -> None:
     c = console or Console()
     where = cov["min_headroom_period"] + (f" ({cov['min_headroom_scenario']})" if result.instance.is_stochastic else "")
     c.print(f"covenant   smallest headroom {money(cov['min_headroom_usd'])} in {where}, allowed debt {money(cov['allowed_debt_usd'])}")
+    if cov.get("warning"):
+        c.print(f"[yellow]warning[/yellow]    {cov['warning']}")
     if cov["breaches"]:
         t = Table(title="Covenant breaches (finance.leverage_breach_cost)", title_justify="left")
         for col in ("period", "scenario", "excess debt", "cost"):

@@ -371,7 +371,8 @@ def covenant_summary(instance: Instance, finance: pd.DataFrame | None) -> dict |
     """The ``"covenant"`` object of ``--json`` and summary.json: ``min_headroom_usd`` (the
     smallest ``allowed_debt_usd - debt_usd`` over periods and scenarios), its period
     (and scenario), the allowed debt there, and every priced breach (period, scenario,
-    excess_usd, cost_usd); None without a covenant or a plan."""
+    excess_usd, cost_usd), and ``warning`` (:func:`covenant_warning`, or None); None
+    without a covenant or a plan."""
     table = covenant_table(instance, finance) if finance is not None else None
     if table is None:
         return None
@@ -382,7 +383,7 @@ def covenant_summary(instance: Instance, finance: pd.DataFrame | None) -> dict |
         for (ww, tt), r in table.iterrows()
         if r.leverage_excess_usd > 0
     ]
-    return {
+    out = {
         "min_headroom_usd": float(worst["headroom_usd"]),
         "min_headroom_period": t,
         "min_headroom_scenario": w,
@@ -390,6 +391,8 @@ def covenant_summary(instance: Instance, finance: pd.DataFrame | None) -> dict |
         "breaches": breaches,
         "breach_cost_usd": float(table["breach_cost_usd"].sum()),
     }
+    out["warning"] = covenant_warning(out)
+    return out
 
 
 def covenant_warning(summary: dict | None) -> str | None:

@@ -317,9 +317,6 @@ def fill_tables(result: Result) -> None:
     breach = R.breach_columns(inst, model)  # extension: a covenant breached at a price
     if breach is not None:
         result.finance = result.finance.join(breach)
-    warning = R.covenant_warning(R.covenant_summary(inst, result.finance))
-    if warning is not None and warning not in result.warnings:
-        result.warnings.append(warning)
     result.scenario_npv = R.scenario_npv(inst, result.finance)
     result.plan = R.plan_dict(inst, dec)
 

@@ -151,6 +151,8 @@ def covenant_rows(summary: dict) -> list[tuple[str, str, object, str]]:
         ("covenant", "period of the smallest headroom", cov["min_headroom_period"], "text"),
         ("covenant", "allowed debt in that period", cov["allowed_debt_usd"], "usd"),
     ]
+    if cov.get("warning"):
+        rows.append(("covenant", "warning", cov["warning"], "text"))
     for b in cov.get("breaches") or []:
         rows.append(("covenant", f"breach {b['period']} ({b['scenario']}): excess debt", b["excess_usd"], "usd"))
         rows.append(("covenant", f"breach {b['period']} ({b['scenario']}): cost", b["cost_usd"], "usd"))
