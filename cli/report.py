@@ -137,8 +137,8 @@ def print_sensitivities(result: Result, console: Console | None = None, n: int =
     t.add_column("NPV", justify="right")
     t.add_column("", justify="left")
     if checked:
-        t.add_column("checked by a re-solve", justify="left")
         t.add_column("holds for", justify="right")
+    notes = []
     for row in best.itertuples():
         label, per = SENSITIVITY_LABELS.get(row.kind, (f"{row.kind} {{name}}", f"per {row.per}"))
         shown = row.shown_usd if checked and row.shown_usd is not None else row.value_usd
@@ -146,9 +146,17 @@ def print_sensitivities(result: Result, console: Console | None = None, n: int =
         periods = periods_label(carrying_periods(table, row.kind, row.name), result.instance.period_labels)
         cells = [label.format(name=row.name, periods=periods), value, per]
         if checked:
-            cells += [_check_text(row), _holds_text(row)]
+            if row.source == "re-solve":
+                cells[1] += " *"
+                notes.append(f"* {label.format(name=row.name, periods=periods)}: {_check_text(row)}")
+            cells.append(_holds_text(row))
         t.add_row(*cells)
     c.print(t)
+    if checked:
+        c.print("each value re-solved with its change (schedule held); * the re-solved value, the LP dual being off by more than 5%",
+                markup=False, highlight=False, soft_wrap=True)
+        for line in notes:
+            c.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _check_text(row) -> str:
