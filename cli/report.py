@@ -141,7 +141,7 @@ def print_sensitivities(result: Result, console: Console | None = None, n: int =
     notes = []
     for row in best.itertuples():
         label, per = SENSITIVITY_LABELS.get(row.kind, (f"{row.kind} {{name}}", f"per {row.per}"))
-        shown = row.shown_usd if checked and row.shown_usd is not None else row.value_usd
+        shown = row.shown_usd if checked and pd.notna(row.shown_usd) else row.value_usd
         value = money(shown) if row.per == "MW" else f"{shown:+.4f}"
         periods = periods_label(carrying_periods(table, row.kind, row.name), result.instance.period_labels)
         cells = [label.format(name=row.name, periods=periods), value, per]
@@ -161,7 +161,7 @@ def print_sensitivities(result: Result, console: Console | None = None, n: int =
 
 def _check_text(row) -> str:
     """``agrees`` or ``re-solved (dual said ...)`` for a checked marginal value."""
-    if row.source is None or row.resolved_usd is None:
+    if row.source is None or pd.isna(row.resolved_usd):
         return "not re-solved"
     if row.source == "dual":
         return "agrees"
@@ -172,7 +172,7 @@ def _check_text(row) -> str:
 def _holds_text(row) -> str:
     """How far the limit can move before the marginal value changes (HiGHS ranging)."""
     holds = row.holds_for
-    if holds is None or holds != holds:
+    if holds is None or pd.isna(holds):
         return "-"
     if holds == float("inf"):
         return "any amount"

@@ -327,4 +327,6 @@ def checked_values(table: pd.DataFrame, solver, model, periods: list[str], n: in
         out.at[i, "shown_usd"] = dual if agree else resolved
         out.at[i, "source"] = "dual" if agree else "re-solve"
         out.at[i, "holds_for"] = None if holds is None else (holds * MONEY_SCALE if money else holds)
+    for col in ("dual_usd", "resolved_usd", "shown_usd", "holds_for"):  # numbers (NaN: not checked)
+        out[col] = pd.to_numeric(out[col]).astype(float)
     return out

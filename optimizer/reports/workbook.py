@@ -443,13 +443,15 @@ def write_workbook(result, path: str | Path, baselines: dict | None = None) -> P
     sens = getattr(result, "sensitivities", None)
     if isinstance(sens, pd.DataFrame):
         ws = book.sheet("Sensitivities")
-        book.put(ws, _flat(sens), row=1, col=1, name="Sensitivities")
+        per_unit = {c: "#,##0.0000" for c in ("value_usd", "dual_usd", "resolved_usd", "shown_usd")}  # USD per MW or per USD
+        book.put(ws, _flat(sens), row=1, col=1, name="Sensitivities", formats={**per_unit, "holds_for": FLOAT})
         ws.freeze_panes = "A2"
 
     inst = result.instance
     ws = book.sheet("Inputs", header_rows="1:2")
     book.put_row(ws, [
-        ("Input_periods", "periods", bounded(_flat(inst.periods), "instance.json")),
+        # start_month is the model's month counter: the period column already shows the date
+        ("Input_periods", "periods", bounded(_flat(inst.periods).drop(columns=["start_month"], errors="ignore"), "instance.json")),
         ("Input_sites", "sites", bounded(_flat(inst.sites), "instance.json")),
         ("Input_site_period", "site_period", bounded(_flat(inst.site_period), "instance.json")),
         ("Input_period_data", "period_data", bounded(_flat(inst.period_data), "instance.json")),

@@ -89,3 +89,12 @@ def test_html_of_an_infeasible_run_explains_it(tmp_path):
     assert CliRunner().invoke(main, ["report", str(out)]).exit_code == 0
     text = (out / "report.html").read_text()
     assert "Why there is no plan" in text and "<h2>Assumptions</h2>" in text
+
+
+def test_workbook_shows_no_raw_float_and_no_month_counter(shocked):
+    wb = openpyxl.load_workbook(shocked / "plan.xlsx")
+    raw = [(ws.title, c.coordinate, c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+           if isinstance(c.value, float) and c.value != round(c.value) and c.number_format == "General"]
+    assert raw == []
+    headers = [c.value for c in wb["Inputs"][2]]
+    assert "period" in headers and "start_month" not in headers
