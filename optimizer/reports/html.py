@@ -6,7 +6,9 @@
 Everything is inside the file: CSS inline, charts as base64 PNG (``data:`` URIs), no
 script, no font, image or style sheet fetched from anywhere, so it can be mailed or
 archived as is. It shows the summary (status, NPV, key figures, overrides,
-warnings), the four charts of ``optimizer.reports.charts`` and the main tables (retrofit
+warnings), the NPV decomposition, the leverage covenant, for a run without a plan why
+(the smallest relaxation that gives one), the assumptions (``tables.assumption_rows``
+and the hashprice path), the four charts of ``optimizer.reports.charts`` and the main tables (retrofit
 schedule, average MW per year, finance per period, debt facilities, NPV by scenario).
 """
 

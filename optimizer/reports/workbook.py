@@ -6,7 +6,10 @@
 Sheets, each table an Excel table (autofilter, banded rows), header rows frozen:
 
 - ``Summary``: section | item | value: status, NPV, bound, gap, key figures, NPV
-  by scenario, the run's overrides and warnings
+  by scenario, the NPV decomposition, the covenant, the run's overrides and warnings
+- ``Assumptions``: the inputs the plan rests on (``tables.assumption_rows``: SPEC
+  version, horizon, discount rate, cash, covenant, terminal multiples, facilities,
+  hashprice as given) and the run's overrides, beside the resolved hashprice path
 - ``Retrofits``: the retrofit schedule (one row per site and start period)
 - ``Allocation``: two tables side by side, each under a title row: average MW per
   calendar year (site x measure rows, one column per year; expected over
