@@ -53,6 +53,8 @@ class Instance:
     facility_period: pd.DataFrame
     risk: dict | None = None
     warnings: list[str] = field(default_factory=list)
+    # the run's --set / --prices overrides as given, [{"path", "value"}] (stated in the reports)
+    overrides: list[dict] = field(default_factory=list)
 
     @property
     def period_labels(self) -> list[str]:

@@ -134,6 +134,7 @@ class Result:
             "verification": self.verification.to_json(with_seconds=False) if self.verification else None,
             "covenant": R.covenant_summary(self.instance, self.finance),
             "npv_decomposition": R.npv_decomposition(self.instance, self.finance),
+            **({"overrides": self.instance.overrides} if getattr(self.instance, "overrides", None) else {}),
         }
 
     def timing_figures(self) -> dict[str, float]:

@@ -94,7 +94,19 @@ def test_html_of_an_infeasible_run_explains_it(tmp_path):
 def test_workbook_shows_no_raw_float_and_no_month_counter(shocked):
     wb = openpyxl.load_workbook(shocked / "plan.xlsx")
     raw = [(ws.title, c.coordinate, c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
-           if isinstance(c.value, float) and c.value != round(c.value) and c.number_format == "General"]
+           if isinstance(c.value, float) and c.number_format == "General" and c.value != round(c.value, 4)]
     assert raw == []
     headers = [c.value for c in wb["Inputs"][2]]
     assert "period" in headers and "start_month" not in headers
+
+
+def test_the_runs_overrides_are_stated_in_summary_workbook_and_html(shocked):
+    import json
+
+    summary = json.loads((shocked / "summary.json").read_text())
+    assert summary["overrides"] == [{"path": "markets.hashprice_usd_per_ph_day", "value": 64},
+                                    {"path": "finance.leverage_breach_cost", "value": 0.05}]
+    rows = [r for r in sheet_rows(openpyxl.load_workbook(shocked / "plan.xlsx")["Assumptions"]) if r[0] == "override"]
+    assert [(r[1], r[2]) for r in rows] == [("markets.hashprice_usd_per_ph_day", 64), ("finance.leverage_breach_cost", 0.05)]
+    text = (shocked / "report.html").read_text()
+    assert "Overrides of this run" in text and "finance.leverage_breach_cost" in text
