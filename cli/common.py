@@ -63,6 +63,7 @@ def load(path: str | None, overrides: list[tuple[str, object]] | None = None) ->
     """The instance at ``path``, or the embedded default; input errors exit 2."""
     try:
         inst = load_default(overrides) if path is None else load_instance(path, overrides)
+        inst.overrides = [{"path": p, "value": v} for p, v in overrides or []]
         out_of_range = range_issues(inst)  # numbers HiGHS cannot be trusted with
         if out_of_range:
             raise InputError(locate_in_workbook(path, out_of_range, overrides))

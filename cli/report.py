@@ -71,6 +71,8 @@ def print_report(result: Result, console: Console | None = None) -> None:
             t.add_row(w, f"{row.probability:.3f}", money(row.npv_usd))
         c.print(t)
     print_npv_distribution(result, c)
+    print_npv_decomposition(result, c)
+    print_covenant(result, c)
 
     t = Table(title="Retrofit schedule", title_justify="left")
     for col in ("site", "start", "blocks", "IT MW", "online", "capex"):
@@ -109,8 +111,8 @@ def print_report(result: Result, console: Console | None = None) -> None:
 
 
 SENSITIVITY_LABELS = {
-    "grid_mw": ("one more grid MW at {name}, every period", "per MW"),
-    "capex_budget": ("one more $ of capex budget, every period", "per $"),
+    "grid_mw": ("one more grid MW at {name}, {periods}", "per MW"),
+    "capex_budget": ("one more $ of capex budget, {periods}", "per $"),
     "total_capex_budget": ("one more $ of total capex budget", "per $"),
     "debt_limit": ("one more $ of {name} limit", "per $"),
     "min_cash": ("a $ lower minimum cash", "per $"),
@@ -119,7 +121,7 @@ SENSITIVITY_LABELS = {
 
 def print_sensitivities(result: Result, console: Console | None = None, n: int = 8) -> None:
     """The largest marginal values of the plan (``optimizer.sensitivity``), schedule held."""
-    from optimizer.sensitivity import top
+    from optimizer.sensitivity import carrying_periods, periods_label, top
 
     table = getattr(result, "sensitivities", None)
     if table is None:
@@ -129,15 +131,52 @@ def print_sensitivities(result: Result, console: Console | None = None, n: int =
     if not len(best):
         c.print("Marginal values: none (no limit binds at the plan)")
         return
+    checked = "source" in best.columns
     t = Table(title="Marginal values (NPV change, retrofit schedule held)", title_justify="left")
     t.add_column("marginal change")
     t.add_column("NPV", justify="right")
     t.add_column("", justify="left")
+    if checked:
+        t.add_column("holds for", justify="right")
+    notes = []
     for row in best.itertuples():
         label, per = SENSITIVITY_LABELS.get(row.kind, (f"{row.kind} {{name}}", f"per {row.per}"))
-        value = money(row.value_usd) if row.per == "MW" else f"{row.value_usd:+.4f}"
-        t.add_row(label.format(name=row.name), value, per)
+        shown = row.shown_usd if checked and pd.notna(row.shown_usd) else row.value_usd
+        value = money(shown) if row.per == "MW" else f"{shown:+.4f}"
+        periods = periods_label(carrying_periods(table, row.kind, row.name), result.instance.period_labels)
+        cells = [label.format(name=row.name, periods=periods), value, per]
+        if checked:
+            if row.source == "re-solve":
+                cells[1] += " *"
+                notes.append(f"* {label.format(name=row.name, periods=periods)}: {_check_text(row)}")
+            cells.append(_holds_text(row))
+        t.add_row(*cells)
     c.print(t)
+    if checked:
+        c.print("each value re-solved with its change (schedule held); * the re-solved value, the LP dual being off by more than 5%",
+                markup=False, highlight=False, soft_wrap=True)
+        for line in notes:
+            c.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _check_text(row) -> str:
+    """``agrees`` or ``re-solved (dual said ...)`` for a checked marginal value."""
+    if row.source is None or pd.isna(row.resolved_usd):
+        return "not re-solved"
+    if row.source == "dual":
+        return "agrees"
+    dual = money(row.dual_usd) if row.per == "MW" else f"{row.dual_usd:+.4f}"
+    return f"re-solved value (the dual said {dual})"
+
+
+def _holds_text(row) -> str:
+    """How far the limit can move before the marginal value changes (HiGHS ranging)."""
+    holds = row.holds_for
+    if holds is None or pd.isna(holds):
+        return "-"
+    if holds == float("inf"):
+        return "any amount"
+    return f"{holds + 0.0:,.0f} MW" if row.per == "MW" else money(holds + 0.0)
 
 
 def print_explanation(explanation: Explanation | None, console: Console | None = None) -> None:
@@ -151,6 +190,41 @@ def print_explanation(explanation: Explanation | None, console: Console | None =
     c.print("why        the smallest relaxation that gives a plan:", markup=False, highlight=False, soft_wrap=True)
     for line in explanation.lines():
         c.print(f"           - {line}", markup=False, highlight=False, soft_wrap=True)
+
+
+def print_npv_decomposition(result: Result, console: Console | None = None) -> None:
+    """Where the NPV comes from: PV of dividends, of final cash less debt, of terminal value."""
+    from optimizer.reports.tables import npv_decomposition_rows
+
+    rows = npv_decomposition_rows(result.summary().get("npv_decomposition")) if result.has_plan else []
+    if not rows:
+        return
+    c = console or Console()
+    t = Table(title="NPV decomposition (present values)", title_justify="left")
+    for col in ("term", "USD", "share"):
+        t.add_column(col, justify="left" if col == "term" else "right")
+    for label, value, share in rows:
+        t.add_row(label, money(value), "" if share is None else f"{share:.1%}")
+    c.print(t)
+
+
+def print_covenant(result: Result, console: Console | None = None) -> None:
+    """The leverage covenant's tightest period and every priced breach."""
+    cov = result.summary().get("covenant") if result.has_plan else None
+    if cov is None:
+        return
+    c = console or Console()
+    where = cov["min_headroom_period"] + (f" ({cov['min_headroom_scenario']})" if result.instance.is_stochastic else "")
+    c.print(f"covenant   smallest headroom {money(cov['min_headroom_usd'])} in {where}, allowed debt {money(cov['allowed_debt_usd'])}")
+    if cov.get("warning"):
+        c.print(f"[yellow]warning[/yellow]    {cov['warning']}")
+    if cov["breaches"]:
+        t = Table(title="Covenant breaches (finance.leverage_breach_cost)", title_justify="left")
+        for col in ("period", "scenario", "excess debt", "cost"):
+            t.add_column(col, justify="left" if col in ("period", "scenario") else "right")
+        for b in cov["breaches"]:
+            t.add_row(b["period"], b["scenario"], money(b["excess_usd"]), money(b["cost_usd"]))
+        c.print(t)
 
 
 MAX_SCENARIO_ROWS = 20  # more scenarios: the distribution only (every NPV is in --json and scenarios.csv)

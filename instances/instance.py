@@ -115,6 +115,9 @@ class Instance:
         """The instance uses a lever of SPEC v2 (sections 8-10); else its model is v1's."""
         return self.has_asic_models or self.has_tiers or self.has_tenant_contracts
 
+    # the run's --set / --prices overrides as given, [{"path", "value"}] (stated in the reports)
+    overrides: list[dict] = field(default_factory=list)
+
     @property
     def period_labels(self) -> list[str]:
         return list(self.periods.index)

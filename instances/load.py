@@ -355,6 +355,7 @@ def _tables(clean, scenario_cleans, periods, horizon: Horizon, raw, source, warn
                 "min_cash_usd": fin["min_cash_usd"],
                 "total_capex_budget_usd": np.nan if fin["total_capex_budget_usd"] is None else fin["total_capex_budget_usd"],
                 "max_debt_to_ebitda": np.nan if fin["max_debt_to_ebitda"] is None else fin["max_debt_to_ebitda"],
+                "leverage_breach_cost": np.nan if fin.get("leverage_breach_cost") is None else fin["leverage_breach_cost"],
                 "mining_ebitda_multiple": term["mining_ebitda_multiple"],
                 "ai_ebitda_multiple": term["ai_ebitda_multiple"],
             }

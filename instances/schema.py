@@ -134,6 +134,8 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "capex_budget_usd": Field("series", unit="USD per period", rule=GE0),
         "total_capex_budget_usd": Field("number", unit="USD", rule=GE0),
         "max_debt_to_ebitda": Field("number", unit="ratio", rule=GE0),
+        # extension (docs/model.md): the covenant can be breached at this price
+        "leverage_breach_cost": Field("number", unit="fraction of the excess debt per period", rule=GE0),
         "terminal": Field("object", schema="terminal"),
         "debt": Field("list", schema="facility"),
     },

@@ -60,6 +60,8 @@ class ModelData:
     mining_multiple: dict[str, float]
     ai_multiple: dict[str, float]
     risk: dict | None = None  # {"cvar_alpha", "weight"} or None (risk neutral)
+    # per w, extension: fraction of the debt above the covenant charged per period (absent: hard covenant)
+    leverage_breach_cost: dict[str, float] = field(default_factory=dict)
     # debt, per (w, f) and (w, f, t)
     limit: dict[tuple, float] = field(default_factory=dict)
     initial_balance: dict[tuple, float] = field(default_factory=dict)
@@ -145,6 +147,16 @@ def money_lines(instance: Instance) -> pd.DataFrame:
     return out
 
 
+def breach_costs(scenarios: pd.DataFrame) -> dict[str, float]:
+    """Per scenario: ``finance.leverage_breach_cost`` (fraction of the excess debt per
+    period) where both it and the covenant are given; a scenario without either keeps
+    the SPEC's hard covenant (or none)."""
+    if "leverage_breach_cost" not in scenarios:
+        return {}
+    both = scenarios["leverage_breach_cost"].notna() & scenarios["max_debt_to_ebitda"].notna()
+    return {w: float(v) for w, v in scenarios.loc[both, "leverage_breach_cost"].items()}
+
+
 def prepare(instance: Instance) -> ModelData:
     """Instance tables -> :class:`ModelData` (model money units, see ``MONEY_SCALE``)."""
     k = 1.0 / MONEY_SCALE
@@ -194,6 +206,7 @@ def prepare(instance: Instance) -> ModelData:
         mining_multiple=scen["mining_ebitda_multiple"].to_dict(),
         ai_multiple=scen["ai_ebitda_multiple"].to_dict(),
         risk=instance.risk,
+        leverage_breach_cost=breach_costs(scen),
     )
     fac = instance.facilities
     if len(fac):

@@ -111,9 +111,15 @@ def build_model(data: ModelData | Instance) -> ConcreteModel:
     # ---- cash, dividends, covenants ------------------------------------------
     m.cash = Var(m.W, m.T, domain=Reals)
     m.dividend = Var(m.W, m.T, domain=NonNegativeReals)
+    if d.leverage_breach_cost:  # extension: the excess over the covenant and its price
+        m.leverage_excess = Var(m.W, m.T, domain=NonNegativeReals, bounds=finance.leverage_excess_bounds)
+        m.breach_cost = Expression(m.W, m.T, rule=finance.leverage_breach_cost_rule)
     m.cash_balance = Constraint(m.W, m.T, rule=finance.cash_balance_rule)
     m.cash_floor = Constraint(m.W, m.T, rule=finance.cash_floor_rule)
-    m.leverage_limit = Constraint(m.W, m.T, rule=finance.leverage_limit_rule)
+    if d.leverage_breach_cost:  # extension: a covenant breached at a price (docs/model.md)
+        m.leverage_limit = Constraint(m.W, m.T, rule=finance.leverage_limit_priced_rule)
+    else:
+        m.leverage_limit = Constraint(m.W, m.T, rule=finance.leverage_limit_rule)
 
     # ---- objective --------------------------------------------------------------
     m.terminal_value = Expression(m.W, rule=objective.terminal_value_rule)

@@ -674,6 +674,17 @@ def _mining_table(scenario, sites, fleets, periods, ntier, fleet, mine, frac, ha
     return table[np.broadcast_to(has_tier[:, None, :, None], shape).reshape(-1)]
 
 
+def leverage_breach_cost(sc: pd.Series, ebitda: np.ndarray, debt: np.ndarray, months: int) -> np.ndarray | None:
+    """Extension (docs/model.md): the breach cost paid each period, USD,
+    ``leverage_breach_cost * max(0, debt_t - max_debt_to_ebitda * EBITDA_t * 12/m)``;
+    None when the scenario's covenant is hard or absent."""
+    rate = float(sc.get("leverage_breach_cost", np.nan))
+    ratio = float(sc["max_debt_to_ebitda"])
+    if np.isnan(rate) or np.isnan(ratio):
+        return None
+    return rate * np.maximum(debt - ratio * ebitda * 12.0 / months, 0.0)
+
+
 def evaluate(
     instance: Instance,
     plan: dict,
@@ -862,7 +873,8 @@ def evaluate(
 
         dividend = p.dividend[iw]
         # SPEC 5 and 8-10: ASIC capex is paid like AI capex; prepayments and credits are cash only
-        flow = ebitda - capex - asic_capex - interest - fees + draws - repays - dividend + prepayments - credits
+        breach = leverage_breach_cost(sc, ebitda, debt_total, months)  # extension: a priced covenant
+        flow = ebitda - capex - asic_capex - interest - fees + draws - repays - dividend + prepayments - credits - (0.0 if breach is None else breach)
         cash = float(sc["initial_cash_usd"]) + np.cumsum(flow)
 
         # SPEC 5 objective
@@ -967,7 +979,7 @@ def evaluate(
                      dividend[t], prepayments[t], credits[t], cash[t], min_cash)
             scale = max(abs(x) for x in terms)
             v.check("min_cash", "", label, w, min_cash - cash[t], scale, "USD", f"cash {_usd(cash[t])} < minimum {_usd(min_cash)}")
-            if not np.isnan(ratio):
+            if not np.isnan(ratio) and breach is None:
                 cap = ratio * ebitda[t] * 12.0 / months
                 gross = max(abs(debt_total[t]), ratio * 12.0 / months * max(
                     np.abs(mining_revenue[:, t]).sum() + np.abs(mining_cost[:, t]).sum()
@@ -1036,6 +1048,8 @@ def evaluate(
         fin["cash_usd"] = cash
         fin["dividend_usd"] = dividend
         fin["discount_factor"] = df
+        if breach is not None:
+            fin["breach_cost_usd"] = breach
         for k, f in enumerate(F):
             fin[f"draw_usd[{f}]"] = draw[k]
             fin[f"repay_usd[{f}]"] = repay[k]

@@ -611,3 +611,134 @@ def scenario_npv(instance: Instance, finance: pd.DataFrame) -> pd.DataFrame:
         npv = float((df * f["dividend_usd"]).sum() + df[last] * (f.at[last, "cash_usd"] - f.at[last, "debt_usd"] + tv))
         rows.append({"scenario": w, "probability": float(sc["probability"]), "terminal_value_usd": tv, "npv_usd": npv})
     return pd.DataFrame(rows).set_index("scenario")
+
+
+# ---- covenant headroom and priced breaches (extension, docs/model.md) ----------------
+
+#: a covenant with less headroom than this share of the allowed debt is reported as a warning
+HEADROOM_WARNING_SHARE = 0.10
+#: an excess over the covenant below this many USD is solver noise, not a breach
+BREACH_TOLERANCE_USD = 1.0
+
+
+def breach_columns(instance: Instance, model) -> pd.DataFrame | None:
+    """Per (scenario, period): ``leverage_excess_usd`` (debt above the covenant, USD) and
+    ``breach_cost_usd = leverage_breach_cost * leverage_excess_usd`` (USD paid that
+    period, in the cash recursion and outside EBITDA); None when no scenario prices its
+    covenant (``finance.leverage_breach_cost`` absent: the covenant is hard)."""
+    if not hasattr(model, "leverage_excess"):
+        return None
+    idx = instance.period_data.index
+    excess = _values(model.leverage_excess, ["scenario", "period"]).reindex(idx).fillna(0.0) * MONEY_SCALE
+    excess = excess.where(excess > BREACH_TOLERANCE_USD, 0.0)
+    rate = idx.get_level_values("scenario").map(model.data.leverage_breach_cost).to_numpy(dtype=float)
+    out = pd.DataFrame(index=idx)
+    out["leverage_excess_usd"] = excess.to_numpy()
+    out["breach_cost_usd"] = np.nan_to_num(rate) * out["leverage_excess_usd"].to_numpy()
+    return out
+
+
+def covenant_table(instance: Instance, finance: pd.DataFrame) -> pd.DataFrame | None:
+    """Per (scenario, period) with a leverage covenant:
+
+    - ``allowed_debt_usd = max_debt_to_ebitda * EBITDA * 12/m`` (USD),
+    - ``headroom_usd = allowed_debt_usd - debt_usd`` (USD; negative: a breach),
+    - ``leverage_excess_usd`` and ``breach_cost_usd`` (0 without a priced breach).
+
+    None when no scenario has ``finance.max_debt_to_ebitda``."""
+    ratio = finance.index.get_level_values("scenario").map(instance.scenarios["max_debt_to_ebitda"]).to_numpy(dtype=float)
+    keep = ~np.isnan(ratio)
+    if not keep.any():
+        return None
+    f = finance[keep]
+    out = pd.DataFrame(index=f.index)
+    out["allowed_debt_usd"] = ratio[keep] * f["ebitda_usd"].to_numpy() * 12.0 / instance.period_months
+    out["debt_usd"] = f["debt_usd"].to_numpy()
+    out["headroom_usd"] = out["allowed_debt_usd"] - out["debt_usd"]
+    for col in ("leverage_excess_usd", "breach_cost_usd"):
+        out[col] = f[col].to_numpy() if col in f else 0.0
+    return out
+
+
+def covenant_summary(instance: Instance, finance: pd.DataFrame | None) -> dict | None:
+    """The ``"covenant"`` object of ``--json`` and summary.json: ``min_headroom_usd`` (the
+    smallest ``allowed_debt_usd - debt_usd`` over periods and scenarios), its period
+    (and scenario), the allowed debt there, and every priced breach (period, scenario,
+    excess_usd, cost_usd), and ``warning`` (:func:`covenant_warning`, or None); None
+    without a covenant or a plan."""
+    table = covenant_table(instance, finance) if finance is not None else None
+    if table is None:
+        return None
+    w, t = table["headroom_usd"].idxmin()
+    worst = table.loc[(w, t)]
+    breaches = [
+        {"period": tt, "scenario": ww, "excess_usd": float(r.leverage_excess_usd), "cost_usd": float(r.breach_cost_usd)}
+        for (ww, tt), r in table.iterrows()
+        if r.leverage_excess_usd > 0
+    ]
+    out = {
+        "min_headroom_usd": float(worst["headroom_usd"]),
+        "min_headroom_period": t,
+        "min_headroom_scenario": w,
+        "allowed_debt_usd": float(worst["allowed_debt_usd"]),
+        "breaches": breaches,
+        "breach_cost_usd": float(table["breach_cost_usd"].sum()),
+    }
+    out["warning"] = covenant_warning(out)
+    return out
+
+
+def covenant_warning(summary: dict | None) -> str | None:
+    """A one-line warning when the covenant headroom falls under
+    ``HEADROOM_WARNING_SHARE`` of the allowed debt in its tightest period, or it is breached."""
+    if summary is None:
+        return None
+    if summary["breaches"]:
+        total = sum(b["cost_usd"] for b in summary["breaches"])
+        first = summary["breaches"][0]["period"]
+        return (f"leverage covenant breached in {len(summary['breaches'])} period(s) from {first}; "
+                f"breach cost {total:,.0f} USD (finance.leverage_breach_cost)")
+    head, allowed = summary["min_headroom_usd"], summary["allowed_debt_usd"]
+    if head < HEADROOM_WARNING_SHARE * max(allowed, 0.0) or (allowed <= 0 and head <= 0):
+        share = f" ({head / allowed:.1%} of the allowed debt)" if allowed > 0 else ""
+        return (f"leverage covenant headroom {head:,.0f} USD{share} in {summary['min_headroom_period']}"
+                f" is under {HEADROOM_WARNING_SHARE:.0%} of the allowed debt")
+    return None
+
+
+# ---- NPV decomposition --------------------------------------------------------------
+
+
+def npv_decomposition(instance: Instance, finance: pd.DataFrame | None) -> dict | None:
+    """Expected NPV split into its SPEC section 5 terms (USD, probability weighted):
+
+    - ``dividends_usd = sum_w p_w sum_t df_t dividend_t``
+    - ``final_equity_usd = sum_w p_w df_{N-1} (cash_{N-1} - debt_{N-1})``
+    - ``terminal_value_usd = sum_w p_w df_{N-1} TV_w``, split into
+      ``terminal_value_mining_usd`` (mining multiple x annualized mining EBITDA) and
+      ``terminal_value_ai_usd`` (AI multiple x annualized AI EBITDA).
+
+    ``dividends_usd + final_equity_usd + terminal_value_usd`` is the expected NPV (the
+    objective when ``risk`` is absent). None without a plan."""
+    if finance is None:
+        return None
+    last = instance.period_labels[-1]
+    annual = 12.0 / instance.period_months
+    div = equity = tv_mining = tv_ai = 0.0
+    for w in instance.scenario_names:
+        f = finance.xs(w, level="scenario")
+        sc = instance.scenarios.loc[w]
+        p, df = float(sc["probability"]), f["discount_factor"]
+        end = float(df[last])
+        div += p * float((df * f["dividend_usd"]).sum())
+        equity += p * end * float(f.at[last, "cash_usd"] - f.at[last, "debt_usd"])
+        tv_mining += p * end * annual * float(sc["mining_ebitda_multiple"]) * float(f.at[last, "mining_ebitda_usd"])
+        tv_ai += p * end * annual * float(sc["ai_ebitda_multiple"]) * float(f.at[last, "ai_ebitda_usd"])
+    return {
+        "dividends_usd": div,
+        "final_equity_usd": equity,
+        "terminal_value_usd": tv_mining + tv_ai,
+        "terminal_value_mining_usd": tv_mining,
+        "terminal_value_ai_usd": tv_ai,
+        "npv_usd": div + equity + tv_mining + tv_ai,
+    }

@@ -53,10 +53,11 @@ def starts_of(model) -> dict[tuple[str, str], int]:
     return {k: int(round(v.value or 0.0)) for k, v in model.start.items()}
 
 
-def lp_duals(model, starts: dict | None = None, highs_options: dict | None = None):
+def lp_duals(model, starts: dict | None = None, highs_options: dict | None = None, then=None):
     """Solve ``model`` as an LP with ``start`` fixed (at ``starts``, default its values)
     and return ``(objective in model units, {constraint data: dual}, {constraint
     data: slack})``. The model's fixings and values are restored afterwards.
+    ``then(solver)``, when given, runs with the solved LP still loaded (re-solves).
     RuntimeError when the LP has no optimal solution."""
     starts = starts if starts is not None else starts_of(model)
     saved = {k: (v.fixed, v.value) for k, v in model.start.items()}
@@ -67,7 +68,10 @@ def lp_duals(model, starts: dict | None = None, highs_options: dict | None = Non
         report = solver.solve(model, options=seeded(solve_relaxation=True, **(highs_options or {})))
         if report.model_status != "kOptimal":
             raise RuntimeError(f"the LP with the retrofit starts fixed is not optimal ({report.model_status})")
-        return report.objective, solver.row_duals(), solver.row_slacks()
+        out = report.objective, solver.row_duals(), solver.row_slacks()
+        if then is not None:
+            then(solver)
+        return out
     finally:
         for k, v in model.start.items():
             fixed, value = saved[k]
@@ -82,8 +86,14 @@ def sensitivities(result, highs_options: dict | None = None) -> pd.DataFrame:
     """The marginal values of a solved :class:`optimizer.solve.Result` (see the module
     doc): a DataFrame with columns ``kind, name, period, value_usd, per, binding``."""
     model = result.model
-    _, duals, slack = lp_duals(model, highs_options=highs_options)
-    return sensitivity_table(model, duals, slack, result.instance.period_labels)
+    checks: dict = {}
+
+    def check(solver) -> None:  # the headline values, re-solved while the LP is loaded
+        table = sensitivity_table(model, solver.row_duals(), solver.row_slacks(), result.instance.period_labels)
+        checks["table"] = checked_values(table, solver, model, result.instance.period_labels)
+
+    lp_duals(model, highs_options=highs_options, then=check)
+    return checks["table"]
 
 
 def _comp(model, name: str):
@@ -155,3 +165,175 @@ def top(table: pd.DataFrame | None, n: int = 8) -> pd.DataFrame:
         return pd.DataFrame(columns=COLUMNS)
     t = table[(table["period"] == ALL) & (table["value_usd"].abs() > 1e-9)]
     return t.reindex(t["value_usd"].abs().sort_values(ascending=False).index).head(n)
+
+
+#: a period carries a whole-horizon value when its share of the value is at least this
+CARRY_SHARE = 0.01
+
+
+def carrying_periods(table: pd.DataFrame, kind: str, name: str) -> list[str] | None:
+    """The periods whose per-period marginal value makes up the row ``(kind, name, all)``:
+    those with at least ``CARRY_SHARE`` of the summed absolute value, in period order;
+    None when the table has no per-period rows for it (a limit that is the same in every
+    period, such as a facility's limit)."""
+    rows = table[(table["kind"] == kind) & (table["name"] == name) & (table["period"] != ALL)]
+    if not len(rows):
+        return None
+    size = rows["value_usd"].abs()
+    total = float(size.sum())
+    if total <= 0:
+        return []
+    return rows.loc[size >= CARRY_SHARE * total, "period"].tolist()
+
+
+def periods_label(periods: list[str] | None, all_periods: list[str]) -> str:
+    """Words for the periods that carry a value: ``2027-01 only``, ``2027-01 to 2027-10``
+    (consecutive), ``2027-01, 2028-04 and 3 more``, or ``every period``."""
+    if periods is None or list(periods) == list(all_periods):
+        return "every period"
+    if not periods:
+        return "no period"
+    if len(periods) == 1:
+        return f"{periods[0]} only"
+    pos = [all_periods.index(p) for p in periods]
+    if pos == list(range(pos[0], pos[0] + len(pos))):
+        return f"{periods[0]} to {periods[-1]}"
+    shown = ", ".join(periods[:2])
+    return f"{shown} and {len(periods) - 2} more" if len(periods) > 2 else " and ".join(periods)
+
+
+# ---- each headline value checked by a re-solve of the change it names ---------------
+
+#: a dual and its re-solve that differ by more than this share: the re-solved value is shown
+RESOLVE_TOLERANCE = 0.05
+#: the step of a money limit in a re-solve: one model unit (``MONEY_SCALE`` USD), per USD after
+MONEY_STEP = 1.0
+#: the rows each kind moves, and whether a unit more of the limit lowers the row's lower bound
+MOVES = {
+    "grid_mw": ("grid_limit", False),
+    "capex_budget": ("capex_budget_limit", False),
+    "total_capex_budget": ("total_capex_budget_limit", False),
+    "debt_limit": ("debt_limit", False),
+    "min_cash": ("cash_floor", True),
+}
+CHECK_COLUMNS = ["periods", "dual_usd", "resolved_usd", "shown_usd", "source", "holds_for"]
+
+
+def _moved_rows(model, kind: str, name: str, periods: list[str] | None) -> list:
+    """The constraint data a unit more of ``(kind, name)`` moves, in the periods named."""
+    component = getattr(model, MOVES[kind][0], None)
+    if component is None:
+        return []
+    out = []
+    for index, con in component.items():
+        index = index if isinstance(index, tuple) else (index,)
+        if kind == "grid_mw" and index[1] != name:
+            continue
+        if kind == "debt_limit" and index[1] != name:
+            continue
+        if periods is not None and kind in ("grid_mw", "capex_budget") and index[-1] not in periods:
+            continue
+        out.append(con)
+    return out
+
+
+def resolve_change(solver, rows: list, step: float, lower: bool, base: float) -> float | None:
+    """The LP's objective change from ``base`` (model units) when each row's limit moves
+    by ``step`` (its upper bound up, or with ``lower`` its lower bound down), re-solved
+    from the current basis; the bounds are put back afterwards (the next re-solve starts
+    from this basis). None when the re-solve is not optimal."""
+    from optimizer.backend.highs_direct import status_name
+
+    highs = solver.highs
+    position = {con: i for i, con in enumerate(solver.rows)}
+    idx = [position[c] for c in rows if c in position]
+    if not idx:
+        return None
+    lp = highs.getLp()
+    lo, up = list(lp.row_lower_), list(lp.row_upper_)
+    for i in idx:
+        if lower and lo[i] > -1e30:
+            highs.changeRowBounds(i, lo[i] - step, up[i])
+        else:
+            highs.changeRowBounds(i, lo[i], up[i] + step)
+    try:
+        highs.run()
+        moved = highs.getInfo().objective_function_value if status_name(highs) == "kOptimal" else None
+    finally:
+        for i in idx:
+            highs.changeRowBounds(i, lo[i], up[i])
+    return None if moved is None else moved - base
+
+
+def plan_ranges(solver) -> tuple | None:
+    """(row_value, ranging) of the loaded LP's optimum, from HiGHS ranging; None when
+    HiGHS gives none. Read before any re-solve moves the basis."""
+    highs = solver.highs
+    try:
+        _status, ranging = highs.getRanging()
+    except Exception:  # no basis, no ranging
+        return None
+    if not getattr(ranging, "valid", False):
+        return None
+    return list(highs.getSolution().row_value), ranging
+
+
+def row_range(solver, ranges: tuple | None, rows: list, lower: bool) -> float | None:
+    """How far the moved rows' limit can go in the named direction before the basis (and
+    so the dual) changes: the smallest distance over ``rows`` (row units: MW, or model
+    money; inf when unbounded); None without ranging."""
+    if ranges is None:
+        return None
+    row_value, ranging = ranges
+    position = {con: i for i, con in enumerate(solver.rows)}
+    values = []
+    for con in rows:
+        i = position.get(con)
+        if i is None:
+            continue
+        if lower:
+            values.append(row_value[i] - ranging.row_bound_dn.value_[i])
+        else:
+            values.append(ranging.row_bound_up.value_[i] - row_value[i])
+    if not values:
+        return None
+    finite = [v for v in values if v == v and abs(v) < 1e30]
+    return max(min(finite), 0.0) if finite else float("inf")
+
+
+def checked_values(table: pd.DataFrame, solver, model, periods: list[str], n: int = 8) -> pd.DataFrame:
+    """``table`` with the headline rows (:func:`top`) checked: each one's change (one
+    more MW, or one more USD measured on a step of ``MONEY_STEP`` model units) applied
+    to the loaded LP, schedule held, and re-solved. Columns added: ``periods`` (the
+    periods moved, :func:`periods_label`), ``dual_usd``, ``resolved_usd``, ``shown_usd``
+    (the dual, or the re-solve where they differ by more than ``RESOLVE_TOLERANCE``),
+    ``source`` (``dual`` or ``re-solve``) and ``holds_for`` (how far the limit can move
+    before the dual changes: MW or USD; HiGHS ranging)."""
+    out = table.copy()
+    for col in CHECK_COLUMNS:
+        out[col] = None
+    ranges = plan_ranges(solver)
+    base = solver.highs.getInfo().objective_function_value
+    for i in top(table, n).index:
+        kind, name, dual = out.at[i, "kind"], out.at[i, "name"], float(out.at[i, "value_usd"])
+        if kind not in MOVES:
+            continue
+        carrying = carrying_periods(table, kind, name)
+        moved = carrying if carrying else None
+        rows = _moved_rows(model, kind, name, moved)
+        lower = MOVES[kind][1]
+        money = kind != "grid_mw"
+        step = MONEY_STEP if money else 1.0
+        delta = resolve_change(solver, rows, step, lower, base)
+        resolved = None if delta is None else (delta / step if money else delta * MONEY_SCALE)
+        holds = row_range(solver, ranges, rows, lower)
+        agree = resolved is None or abs(resolved - dual) <= RESOLVE_TOLERANCE * max(abs(dual), abs(resolved))
+        out.at[i, "periods"] = periods_label(moved, periods)
+        out.at[i, "dual_usd"] = dual
+        out.at[i, "resolved_usd"] = resolved
+        out.at[i, "shown_usd"] = dual if agree else resolved
+        out.at[i, "source"] = "dual" if agree else "re-solve"
+        out.at[i, "holds_for"] = None if holds is None else (holds * MONEY_SCALE if money else holds)
+    for col in ("dual_usd", "resolved_usd", "shown_usd", "holds_for"):  # numbers (NaN: not checked)
+        out[col] = pd.to_numeric(out[col]).astype(float)
+    return out

@@ -133,6 +133,9 @@ class Result:
             "warnings": self.warnings + self.instance.warnings,
             "model_size": self.model_size,
             "verification": self.verification.to_json(with_seconds=False) if self.verification else None,
+            "covenant": R.covenant_summary(self.instance, self.finance),
+            "npv_decomposition": R.npv_decomposition(self.instance, self.finance),
+            **({"overrides": self.instance.overrides} if getattr(self.instance, "overrides", None) else {}),
         }
 
     def timing_figures(self) -> dict[str, float]:
@@ -314,6 +317,9 @@ def fill_tables(result: Result) -> None:
     result.capex = R.capex_by_site(inst, dec["start"])
     result.fleets = R.fleets_table(inst, dec) if inst.is_v2 else None
     result.finance = R.finance_table(inst, dec, result.allocation, result.debt, result.capex, result.fleets)
+    breach = R.breach_columns(inst, model)  # extension: a covenant breached at a price
+    if breach is not None:
+        result.finance = result.finance.join(breach)
     result.scenario_npv = R.scenario_npv(inst, result.finance)
     result.plan = R.plan_dict(inst, dec)
 

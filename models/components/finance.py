@@ -56,7 +56,8 @@ def fees_rule(m, w, t):
 
 def cash_balance_rule(m, w, t):
     """``cash[t] = cash[t-1] + EBITDA[t] - capex[t] - interest[t] - fees[t]
-    + draws[t] - repays[t] - dividend[t]``, with ``cash[-1] = initial_cash_usd``.
+    + draws[t] - repays[t] - dividend[t] - breach_cost[t]``, with ``cash[-1] = initial_cash_usd``
+    (``breach_cost`` only with ``finance.leverage_breach_cost``, else 0).
 
     With SPEC v2 levers the recursion also pays ASIC capex and takes in tenant
     prepayments less their credits: ``... - asic_capex[t] + prepayments[t] - credits[t]``
@@ -83,6 +84,7 @@ def cash_balance_rule(m, w, t):
             - repays
             - m.dividend[w, t]
             + v2
+            - breach_cost(m, w, t)
         )
     return m.cash[w, t] == (
         opening
@@ -93,6 +95,7 @@ def cash_balance_rule(m, w, t):
         + draws
         - repays
         - m.dividend[w, t]
+        - breach_cost(m, w, t)
     )
 
 
@@ -151,3 +154,39 @@ def credits_rule(m, w, t):
     """``credits[t] = sum(credit[s,t] for s)`` (``site_credits``): prepayments given back as rent credits."""
     d = data(m)
     return sum(site_credits(m, w, s, t) for s in m.SA if (w, s) in d.prepay_block)
+
+
+# ---- extension: a covenant breached at a price (docs/model.md "Extensions") --------
+
+
+def leverage_excess_bounds(m, w, t):
+    """``leverage_excess[w,t] >= 0``; fixed at 0 in a scenario whose covenant is hard."""
+    return (0, None if w in data(m).leverage_breach_cost else 0)
+
+
+def leverage_limit_priced_rule(m, w, t):
+    """``sum(balance[f,t] for f) - max_debt_to_ebitda * EBITDA[t] * 12/m <= leverage_excess[t]``.
+
+    With ``finance.leverage_breach_cost`` the debt may exceed the covenant; the excess
+    (USD, model money) is charged in the cash recursion (:func:`leverage_breach_cost_rule`).
+    A scenario without the price keeps :func:`leverage_limit_rule`.
+    """
+    d = data(m)
+    if w not in d.leverage_breach_cost:
+        return leverage_limit_rule(m, w, t)
+    debt = sum(m.balance[w, f, t] for f in m.F)
+    return debt - d.max_debt_to_ebitda[w] * (12.0 / d.months) * m.ebitda[w, t] <= m.leverage_excess[w, t]
+
+
+def leverage_breach_cost_rule(m, w, t):
+    """``breach_cost[t] = leverage_breach_cost * leverage_excess[t]`` (model money per period).
+
+    A fee, not an operating cost: it is paid from cash and left out of EBITDA, so the
+    covenant it prices does not depend on itself."""
+    rate = data(m).leverage_breach_cost.get(w)
+    return 0.0 if rate is None else rate * m.leverage_excess[w, t]
+
+
+def breach_cost(m, w, t):
+    """The period's breach cost when the model prices the covenant, else 0."""
+    return m.breach_cost[w, t] if hasattr(m, "breach_cost") else 0.0

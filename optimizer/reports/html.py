@@ -6,7 +6,9 @@
 Everything is inside the file: CSS inline, charts as base64 PNG (``data:`` URIs), no
 script, no font, image or style sheet fetched from anywhere, so it can be mailed or
 archived as is. It shows the summary (status, NPV, key figures, overrides,
-warnings), the four charts of ``optimizer.reports.charts`` and the main tables (retrofit
+warnings), the NPV decomposition, the leverage covenant, for a run without a plan why
+(the smallest relaxation that gives one), the assumptions (``tables.assumption_rows``
+and the hashprice path), the four charts of ``optimizer.reports.charts`` and the main tables (retrofit
 schedule, average MW per year, finance per period, debt facilities, NPV by scenario).
 """
 
@@ -147,6 +149,10 @@ def render_report(tables: dict, charts: dict[str, bytes] | None = None) -> str:
     rows = [[html.escape(sec), html.escape(item), _fmt(value, kind)] for sec, item, value, kind in figures
             if sec in ("run", "plan")]
     parts.append(_table(["section", "figure", "value"], rows, [False, False, True]))
+    parts += _figure_section(figures, "NPV decomposition", "Where the NPV comes from (present values)")
+    parts += _figure_section(figures, "covenant", "Leverage covenant")
+    parts += _explanation_section(s.get("explanation"))
+    parts += _assumptions_section(tables)
     parts += _baselines_section(s.get("baselines"))
     over = [(item, value) for sec, item, value, _k in figures if sec == "override"]
     if over:
@@ -167,6 +173,39 @@ def render_report(tables: dict, charts: dict[str, bytes] | None = None) -> str:
     parts.append("<footer>Written by <code>allocate report</code> from the run folder's CSV and JSON files; money in USD."
                  "</footer></main></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _figure_section(figures: list, section: str, title: str) -> list[str]:
+    """The rows of one section of ``key_figures`` as a two-column table; nothing when none."""
+    rows = [[html.escape(item), _fmt(value, kind)] for sec, item, value, kind in figures if sec == section]
+    return [f"<h2>{html.escape(title)}</h2>", _table(["figure", "value"], rows, [False, True])] if rows else []
+
+
+def _explanation_section(explanation: list | None) -> list[str]:
+    """For a run without a plan: what would have to give (``explanation`` of summary.json)."""
+    if not explanation:
+        return []
+    lines = list(dict.fromkeys(str(item.get("text", "")) for item in explanation))
+    return ["<h2>Why there is no plan: the smallest relaxation that gives one</h2>",
+            "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"]
+
+
+def _assumptions_section(tables: dict) -> list[str]:
+    """The inputs the plan rests on (``tables.assumption_rows``) and the hashprice path per year."""
+    from optimizer.reports.tables import assumption_rows, hashprice_path
+
+    rows = assumption_rows(tables["summary"], tables.get("instance"))
+    kinds = {"pct": lambda v: f"{v:.2%}", "usd": lambda v: f"${v:,.0f}", "int": lambda v: f"{int(v):,}"}
+    out = ["<h2>Assumptions</h2>", _table(
+        ["input", "item", "value"],
+        [[html.escape(sec), html.escape(item), html.escape(kinds[kind](value) if kind in kinds and isinstance(value, (int, float)) else str(value))]
+         for sec, item, value, kind in rows],
+        [False, False, False])]
+    path = hashprice_path(tables.get("instance"))
+    if path:
+        out.append("<p class='note'>Hashprice path, USD per PH/s per day, each period (the series above, resolved):</p>")
+        out.append(_table([p for p, _ in path], [[f"{v:,.2f}" for _, v in path]], [True] * len(path)))
+    return out
 
 
 def _baselines_section(baselines: dict | None) -> list[str]:

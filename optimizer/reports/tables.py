@@ -114,3 +114,119 @@ def baseline_rows(data: dict) -> list[dict]:
 
 def baseline_figures(d: dict) -> dict:
     return {k: d.get(k) for k in ("npv_usd", "gap_usd", "gap_pct", "peak_debt_usd", "lowest_cash_usd")}
+
+
+NPV_TERMS = (
+    ("dividends", "dividends_usd"),
+    ("final cash less debt", "final_equity_usd"),
+    ("terminal value, mining", "terminal_value_mining_usd"),
+    ("terminal value, AI", "terminal_value_ai_usd"),
+    ("NPV", "npv_usd"),
+)
+
+
+def npv_decomposition_rows(decomposition: dict | None) -> list[tuple[str, float, float | None]]:
+    """(label, USD, share of the NPV) per term of ``results.npv_decomposition``, the NPV
+    last; the share is None when the NPV is 0. Empty without a decomposition."""
+    if not decomposition:
+        return []
+    npv = decomposition["npv_usd"]
+    # + 0.0 turns a -0.0 share (0 over a negative NPV) into 0.0
+    return [(label, float(decomposition[key]), decomposition[key] / npv + 0.0 if npv else None) for label, key in NPV_TERMS]
+
+
+#: the contract this code implements (../shared/SPEC.md), stated in the reports
+SPEC_VERSION = "v1, with the extensions of docs/model.md"
+HASHPRICE_PATH = "markets.hashprice_usd_per_ph_day"
+
+
+def covenant_rows(summary: dict) -> list[tuple[str, str, object, str]]:
+    """(section, item, value, kind) rows of the covenant object of summary.json: the
+    smallest headroom, its period, the allowed debt there and each priced breach."""
+    cov = summary.get("covenant")
+    if not cov:
+        return []
+    rows = [
+        ("covenant", "smallest headroom (allowed debt - debt)", cov["min_headroom_usd"], "usd"),
+        ("covenant", "period of the smallest headroom", cov["min_headroom_period"], "text"),
+        ("covenant", "allowed debt in that period", cov["allowed_debt_usd"], "usd"),
+    ]
+    if cov.get("warning"):
+        rows.append(("covenant", "warning", cov["warning"], "text"))
+    for b in cov.get("breaches") or []:
+        rows.append(("covenant", f"breach {b['period']} ({b['scenario']}): excess debt", b["excess_usd"], "usd"))
+        rows.append(("covenant", f"breach {b['period']} ({b['scenario']}): cost", b["cost_usd"], "usd"))
+    return rows
+
+
+def decomposition_figures(summary: dict) -> list[tuple[str, str, object, str]]:
+    """(section, item, value, kind) rows of the NPV decomposition (PV, USD)."""
+    return [("NPV decomposition", f"PV of {label}" if key != "npv_usd" else "NPV", value, "usd")
+            for (label, key), (_l, value, _s) in zip(NPV_TERMS, npv_decomposition_rows(summary.get("npv_decomposition")))]
+
+
+def hashprice_path(raw: dict | None) -> list[tuple[str, float]]:
+    """(period label, USD per PH/s per day) of the base instance's hashprice series, resolved;
+    empty when the instance cannot be resolved here (e.g. a series read from a CSV file)."""
+    from instances import InputError
+    from instances.calendar import month_label, parse_month, period_starts
+    from instances.load import resolved_series
+
+    if not raw:
+        return []
+    try:
+        values = resolved_series(raw, HASHPRICE_PATH, None)
+        hz = raw["horizon"]
+        labels = [month_label(int(m)) for m in period_starts(parse_month(hz["start"]), int(hz["periods"]), int(hz.get("period_months", 3)))]
+    except (InputError, KeyError, TypeError, ValueError, OSError):
+        return []
+    return list(zip(labels, [float(v) for v in values]))
+
+
+def assumption_rows(summary: dict, raw: dict | None) -> list[tuple[str, str, object, str]]:
+    """(section, item, value, kind) rows of the inputs a reader needs to trust the plan:
+    SPEC version, horizon, discount rate, cash floor, covenant, terminal multiples,
+    debt facilities (kinds as ``workbook.key_figures``; the overrides are rows of their own there)."""
+    raw = raw or {}
+    fin = raw.get("finance") or {}
+    hz = raw.get("horizon") or {}
+    rows: list[tuple[str, str, object, str]] = [
+        ("model", "SPEC version", SPEC_VERSION, "text"),
+        ("model", "instance", summary.get("instance") or raw.get("name"), "text"),
+        ("horizon", "start", hz.get("start"), "text"),
+        ("horizon", "periods", hz.get("periods"), "int"),
+        ("horizon", "months per period", hz.get("period_months", 3), "int"),
+        ("finance", "discount rate, annual", fin.get("discount_rate_annual"), "pct"),
+        ("finance", "initial cash", fin.get("initial_cash_usd", 0.0), "usd"),
+        ("finance", "minimum cash", fin.get("min_cash_usd", 0.0), "usd"),
+    ]
+    ratio, cost = fin.get("max_debt_to_ebitda"), fin.get("leverage_breach_cost")
+    rows.append(("covenant", "max debt / annualized EBITDA", "none" if ratio is None else f"{ratio:g}x", "text"))
+    if ratio is not None:
+        rows.append(("covenant", "breach", "hard (no plan may breach)" if cost is None
+                     else f"priced: {cost:.2%} of the excess debt per period", "text"))
+    term = fin.get("terminal") or {}
+    rows.append(("terminal value", "mining EBITDA multiple", f"{term.get('mining_ebitda_multiple', 0):g}x", "text"))
+    rows.append(("terminal value", "AI EBITDA multiple", f"{term.get('ai_ebitda_multiple', 0):g}x", "text"))
+    for f in fin.get("debt") or []:
+        text = f"limit {f.get('limit_usd', 0):,.0f} USD at {f.get('rate_annual', 0):.2%}"
+        if f.get("maturity"):
+            text += f", matures {f['maturity']}"
+        rows.append(("debt facility", str(f.get("name")), text, "text"))
+    hp = raw.get("markets", {}).get("hashprice_usd_per_ph_day")
+    rows.append(("markets", "hashprice (as given)", _series_text(hp), "text"))
+    return rows
+
+
+def _series_text(value) -> str:
+    """A series field in words: ``32 USD growing 8%/year, x0.5 from 2028-04``."""
+    if isinstance(value, (int, float)):
+        return f"{value:g} flat"
+    if isinstance(value, dict) and "start" in value:
+        text = f"{value['start']:g}, growing {value.get('annual_growth', 0):.1%}/year"
+        for step in value.get("steps") or []:
+            text += f", x{step.get('factor', 1):g} from {step.get('from')}"
+        return text
+    if isinstance(value, list):
+        return f"{len(value)} values, {min(value):g} .. {max(value):g}" if value else "empty"
+    return str(value)

@@ -6,7 +6,10 @@
 Sheets, each table an Excel table (autofilter, banded rows), header rows frozen:
 
 - ``Summary``: section | item | value: status, NPV, bound, gap, key figures, NPV
-  by scenario, the run's overrides and warnings
+  by scenario, the NPV decomposition, the covenant, the run's overrides and warnings
+- ``Assumptions``: the inputs the plan rests on (``tables.assumption_rows``: SPEC
+  version, horizon, discount rate, cash, covenant, terminal multiples, facilities,
+  hashprice as given) and the run's overrides, beside the resolved hashprice path
 - ``Retrofits``: the retrofit schedule (one row per site and start period)
 - ``Allocation``: two tables side by side, each under a title row: average MW per
   calendar year (site x measure rows, one column per year; expected over
@@ -36,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.reports.charts import expected, label_date, period_labels, tables_from_result, yearly_mw
+from optimizer.reports.tables import assumption_rows, covenant_rows, decomposition_figures, hashprice_path
 
 MONEY = '"$"#,##0;[Red]-"$"#,##0'
 PRICE = '"$"#,##0.00;[Red]-"$"#,##0.00'
@@ -86,6 +90,7 @@ def key_figures(tables: dict) -> list[tuple[str, str, object, str]]:
     rows.append(("run", "scenarios", len(scenarios), "int"))
     if tables.get("finance") is not None and tables.get("allocation") is not None:
         rows += _plan_figures(tables)
+    rows += decomposition_figures(s) + covenant_rows(s)  # empty without a plan / a covenant
     sc = tables.get("scenarios")
     if sc is not None and len(sc) > 1:
         for w, r in sc.iterrows():
@@ -377,6 +382,31 @@ def _summary_sheet(book: _Book, tables: dict) -> None:
     ws.freeze_panes = "A2"
 
 
+def _assumptions_sheet(book: _Book, tables: dict) -> None:
+    """``Assumptions``: the inputs the plan rests on (``tables.assumption_rows`` and the
+    run's overrides) beside the resolved hashprice path, one row per period."""
+    from openpyxl.styles import Alignment
+
+    ws = book.sheet("Assumptions", header_rows="1:2", fit_width=True)
+    rows = assumption_rows(tables["summary"], tables.get("instance"))
+    rows += [("override", path, value if isinstance(value, (int, float, str)) else str(value), "text")
+             for path, value in overrides(tables["summary"])]
+    df = pd.DataFrame([(s, i, v) for s, i, v, _ in rows], columns=["section", "item", "value"], dtype=object)
+    path = pd.DataFrame(hashprice_path(tables.get("instance")), columns=["period", "hashprice_usd_per_ph_day"])
+    book.put_row(ws, [
+        ("Assumptions", "Inputs the plan rests on", df, {"value": None}),
+        ("HashpricePath", "Hashprice path (USD per PH/s per day)", path),
+    ])
+    kind_format = {"usd": MONEY, "pct": PERCENT, "int": INTEGER}
+    for k, (_s, _i, value, kind) in enumerate(rows, start=3):
+        cell = ws.cell(row=k, column=3)
+        cell.alignment = Alignment(horizontal="right")
+        if kind in kind_format and isinstance(value, (int, float)):
+            cell.number_format = kind_format[kind]
+    ws.column_dimensions["B"].width = min(max(len(str(r[1])) for r in rows) + 3, 60)
+    ws.column_dimensions["C"].width = min(max(len(_display(r[2], r[3])) for r in rows) + 3, 80)
+
+
 def _display(value, kind: str) -> str:
     if value is None:
         return ""
@@ -393,6 +423,7 @@ def write_workbook(result, path: str | Path, baselines: dict | None = None) -> P
     tables = tables_from_result(result)
     book = _Book()
     _summary_sheet(book, tables)
+    _assumptions_sheet(book, tables)
     if baselines is not None:
         _baselines_sheet(book, baselines)
     if result.has_plan:
@@ -415,13 +446,15 @@ def write_workbook(result, path: str | Path, baselines: dict | None = None) -> P
     sens = getattr(result, "sensitivities", None)
     if isinstance(sens, pd.DataFrame):
         ws = book.sheet("Sensitivities")
-        book.put(ws, _flat(sens), row=1, col=1, name="Sensitivities")
+        per_unit = {c: "#,##0.0000" for c in ("value_usd", "dual_usd", "resolved_usd", "shown_usd")}  # USD per MW or per USD
+        book.put(ws, _flat(sens), row=1, col=1, name="Sensitivities", formats={**per_unit, "holds_for": FLOAT})
         ws.freeze_panes = "A2"
 
     inst = result.instance
     ws = book.sheet("Inputs", header_rows="1:2")
     book.put_row(ws, [
-        ("Input_periods", "periods", bounded(_flat(inst.periods), "instance.json")),
+        # start_month is the model's month counter: the period column already shows the date
+        ("Input_periods", "periods", bounded(_flat(inst.periods).drop(columns=["start_month"], errors="ignore"), "instance.json")),
         ("Input_sites", "sites", bounded(_flat(inst.sites), "instance.json")),
         ("Input_site_period", "site_period", bounded(_flat(inst.site_period), "instance.json")),
         ("Input_period_data", "period_data", bounded(_flat(inst.period_data), "instance.json")),

@@ -78,7 +78,7 @@ def test_solve_out_writes_the_workbook_with_its_sheets(run):
     _result, folder = run
     path = folder / "plan.xlsx"
     assert path.is_file()
-    assert pd.ExcelFile(path).sheet_names == ["Summary", "Retrofits", "Allocation", "Finance", "Sensitivities", "Inputs"]
+    assert pd.ExcelFile(path).sheet_names == ["Summary", "Assumptions", "Retrofits", "Allocation", "Finance", "Sensitivities", "Inputs"]
 
 
 def test_finance_sheet_has_the_numbers_of_finance_csv(run):
@@ -244,7 +244,7 @@ def test_a_run_without_plan_gets_summary_and_inputs(tmp_path):
     result = solve(load_instance(REF / "public_003.json"))
     assert not result.has_plan
     write_workbook(result, tmp_path / "plan.xlsx")
-    assert pd.ExcelFile(tmp_path / "plan.xlsx").sheet_names == ["Summary", "Inputs"]
+    assert pd.ExcelFile(tmp_path / "plan.xlsx").sheet_names == ["Summary", "Assumptions", "Inputs"]
     s = pd.read_excel(tmp_path / "plan.xlsx", sheet_name="Summary")
     assert dict(zip(s["item"], s["value"]))["status"] == result.status.value
 
@@ -265,7 +265,7 @@ def test_libreoffice_opens_the_workbook_and_keeps_the_numbers(run, tmp_path):
     )
     converted = out / "plan.xlsx"
     assert proc.returncode == 0 and converted.is_file(), proc.stdout + proc.stderr
-    assert pd.ExcelFile(converted).sheet_names == ["Summary", "Retrofits", "Allocation", "Finance", "Sensitivities", "Inputs"]
+    assert pd.ExcelFile(converted).sheet_names == ["Summary", "Assumptions", "Retrofits", "Allocation", "Finance", "Sensitivities", "Inputs"]
     want = csv(folder, "finance.csv")
     got = pd.read_excel(converted, sheet_name="Finance")
     assert labels(got["period"]) == list(want["period"])
