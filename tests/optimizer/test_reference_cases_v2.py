@@ -84,3 +84,20 @@ def test_prepay1_funds_the_hall() -> None:
     assert result.objective_usd == pytest.approx(58_000_000, abs=0.01)
     without = solve_worked("prepay1", [("sites.A.ai.prepayment_usd_per_it_mw", 0)])
     assert without.objective_usd == pytest.approx(50_000_000, abs=0.01)
+
+
+def test_a_priced_covenant_on_a_v2_case_agrees_with_the_evaluator() -> None:
+    """public_v2_013 has no plan under its hard covenant (expected.json: infeasible);
+    with a breach priced at 5 % of the excess debt it has one, which breaks the
+    covenant somewhere, and the evaluator, which pays the breach cost from the plan's
+    own debt and EBITDA, finds the plan feasible and worth what the solver says."""
+    assert EXPECTED["public_v2_013.json"]["status"] == "infeasible"
+    instance = load_instance(REF / "public_v2_013.json", [("finance.leverage_breach_cost", 0.05)])
+    result = solve(instance, SolveOptions(mip_gap=1e-9, sensitivities=False))
+    assert result.has_plan
+    breaches = result.summary()["covenant"]["breaches"]
+    assert breaches and all(b["cost_usd"] == pytest.approx(0.05 * b["excess_usd"]) for b in breaches)
+    evaluation = evaluate(instance, result.plan)
+    assert evaluation.feasible, evaluation.violation_records()[:3]
+    assert evaluation.objective_usd == pytest.approx(result.objective_usd, rel=1e-9)
+    assert float(evaluation.finance["breach_cost_usd"].sum()) == pytest.approx(sum(b["cost_usd"] for b in breaches), rel=1e-6)
