@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -147,41 +146,34 @@ class RunError(Exception):
     """A folder is not a readable run."""
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RunError(f"{path.parent}: no {path.name} (not a run folder written by allocate solve --out)") from None
-    except (OSError, ValueError) as exc:
-        raise RunError(f"{path}: cannot read: {exc}") from None
-
-
-def _read_csv(path: Path, index: list[str] | None = None, required: bool = True) -> pd.DataFrame | None:
-    if not path.exists():
-        if required:
-            raise RunError(f"{path.parent}: no {path.name} (the run found no plan?)")
-        return None
-    try:
-        frame = pd.read_csv(path, keep_default_na=True)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise RunError(f"{path}: cannot read: {exc}") from None
-    return frame.set_index(index) if index and len(frame.columns) else frame
+def _flat(table: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A table of :func:`load_tables` with its index levels back as columns."""
+    return None if table is None else table.reset_index()
 
 
 class Run:
-    """The files of one run folder."""
+    """The files of one run folder, as flat tables (one column per index level), read by
+    :func:`load_tables`: the one reader of the run-folder format."""
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise RunError(f"{self.folder}: not a folder")
-        self.summary = _read_json(self.folder / "summary.json")
-        self.instance = _read_json(self.folder / "instance.json")
-        self.has_plan = (self.folder / "allocation.csv").exists()
-        self.retrofits = _read_csv(self.folder / "retrofits.csv", required=False)
-        self.allocation = _read_csv(self.folder / "allocation.csv", required=False)
-        self.finance = _read_csv(self.folder / "finance.csv", required=False)
-        scen = _read_csv(self.folder / "scenarios.csv", required=False)
+        try:
+            tables = load_tables(self.folder)
+        except RunFolderError as exc:
+            raise RunError(str(exc)) from None
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            raise RunError(f"{self.folder}: cannot read: {exc}") from None
+        if tables["instance"] is None:
+            raise RunError(f"{self.folder}: no instance.json (not a run folder written by allocate solve --out)")
+        self.summary = tables["summary"]
+        self.instance = tables["instance"]
+        self.has_plan = tables["allocation"] is not None
+        self.retrofits = tables["retrofits"]
+        self.allocation = _flat(tables["allocation"])
+        self.finance = _flat(tables["finance"])
+        scen = _flat(tables["scenarios"])
         self.probability = scen.set_index("scenario")["probability"].to_dict() if scen is not None and "probability" in scen else None
 
     @property
