@@ -67,25 +67,6 @@ def cash_balance_rule(m, w, t):
     opening = m.cash[w, p] if p is not None else data(m).initial_cash[w]
     draws = sum(m.draw[w, f, t] for f in m.F)
     repays = sum(m.repay[w, f, t] for f in m.F)
-    d = data(m)
-    if d.has_fleets or d.has_prepayments:
-        v2 = 0
-        if d.has_fleets:
-            v2 = v2 - m.asic_capex[w, t]
-        if d.has_prepayments:
-            v2 = v2 + m.prepayments[w, t] - m.credits[w, t]
-        return m.cash[w, t] == (
-            opening
-            + m.ebitda[w, t]
-            - m.capex[w, t]
-            - m.interest[w, t]
-            - m.fees[w, t]
-            + draws
-            - repays
-            - m.dividend[w, t]
-            + v2
-            - breach_cost(m, w, t)
-        )
     return m.cash[w, t] == (
         opening
         + m.ebitda[w, t]
@@ -95,8 +76,21 @@ def cash_balance_rule(m, w, t):
         + draws
         - repays
         - m.dividend[w, t]
+        + v2_cash(m, w, t)
         - breach_cost(m, w, t)
     )
+
+
+def v2_cash(m, w: str, t: str):
+    """``- asic_capex[t] + prepayments[t] - credits[t]``: the SPEC v2 cash lines of period
+    t, each only when the instance uses its lever (0 for a v1 instance)."""
+    d = data(m)
+    out = 0
+    if d.has_fleets:
+        out = out - m.asic_capex[w, t]
+    if d.has_prepayments:
+        out = out + m.prepayments[w, t] - m.credits[w, t]
+    return out
 
 
 def cash_floor_rule(m, w, t):

@@ -14,6 +14,8 @@ table) and never prints.
 
 from __future__ import annotations
 
+from optimizer.backend.lazy import lazy_attributes
+
 # public name -> the module of this package that holds it
 _HOME = {
     "Explanation": "explain",
@@ -42,12 +44,4 @@ _HOME = {
 
 __all__ = sorted(_HOME)
 
-
-def __getattr__(name: str):
-    """Load the module that holds ``name`` on first use (importing the package stays cheap
-    and cannot close an import circle)."""
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(f"{__name__}.{_HOME[name]}"), name)
+__getattr__ = lazy_attributes(__name__, _HOME)
