@@ -31,6 +31,10 @@ Variants (``+`` combines them, e.g. ``debt_bounds+usd``):
 - ``start``: a plan handed to HiGHS before its run (``floor_start``: the LP
   relaxation's cumulative starts rounded down, the LP left solved); the seconds
   of finding it are added to the run's.
+- ``evstart``: a plan from the expected-value problem (every scenario's series
+  probability-weighted into one, solved for at most a quarter of the CPU limit),
+  its starts fixed in the full model and the LP left solved, handed to HiGHS
+  (``mean_scenario_start``); its CPU seconds are added to the run's.
 
 Result per run: status, objective and bound (model units of ``base``, USD / 1e6),
 gap, nodes, LP iterations, wall / CPU seconds, the root bound after the cut loop,
@@ -141,17 +145,58 @@ def add_debt_bounds(model) -> int:
     return n
 
 
-def to_highs(model):
-    """The model's matrix in a new ``highspy.Highs`` (the hand-off of ``optimizer.solve``)."""
+def to_highs(model, columns: list | None = None):
+    """The model's matrix in a new ``highspy.Highs`` (the hand-off of ``optimizer.solve``);
+    ``columns``, when given, receives the pyomo variable of each column."""
     import highspy
 
     from optimizer.backend.highs_direct import compile_model, pass_model
 
     compiled = compile_model(model)
+    if columns is not None:
+        columns.extend(compiled.columns)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     pass_model(h, compiled)
     return h
+
+
+def mean_scenario_start(h, columns: list, instance, parts: list[str], cpu_limit: float) -> tuple[float, bool]:
+    """Hand HiGHS a plan from the expected-value problem: one scenario with every
+    series probability-weighted (``instances.scenarios.expected_value_instance``),
+    solved for at most ``cpu_limit`` CPU s (gap 1e-3); its starts fixed in the full
+    model, the LP left solved, that solution handed to HiGHS. Returns (CPU s, used)."""
+    import highspy
+    import numpy as np
+
+    from instances.scenarios import expected_value_instance
+    from optimizer.solve import HIGHS_DEFAULTS
+
+    c0 = time.process_time()
+    ev_cols: list = []
+    ev = to_highs(build(expected_value_instance(instance), parts), ev_cols)
+    for k, v in {**HIGHS_DEFAULTS, "threads": 1, "mip_rel_gap": 1e-3, "time_limit": 10 * cpu_limit}.items():
+        ev.setOptionValue(k, v)
+    ev.HandleUserInterrupt = True
+    ev.cbMipInterrupt += lambda e: ev.cancelSolve() if time.process_time() - c0 > cpu_limit else None
+    ev.run()
+    if ev.getInfo().primal_solution_status != 2:
+        return time.process_time() - c0, False
+    x = np.array(ev.getSolution().col_value)
+    plan = {v.name: x[j] for j, v in enumerate(ev_cols) if v.name.startswith("start[")}
+    lp = h.getLp()
+    ints = np.array([j for j, v in enumerate(lp.integrality_) if v == highspy.HighsVarType.kInteger], dtype=np.int32)
+    lo, up = np.array(lp.col_lower_)[ints], np.array(lp.col_upper_)[ints]
+    fixed = np.array([round(plan.get(columns[j].name, 0.0)) for j in ints], dtype=float)
+    h.changeColsBounds(len(ints), ints, fixed, fixed)
+    h.setOptionValue("threads", 1)
+    h.run()
+    ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    sol = h.getSolution()
+    h.changeColsBounds(len(ints), ints, lo, up)
+    if ok:
+        h.setSolution(sol)
+    return time.process_time() - c0, ok
 
 
 def floor_start(h) -> tuple[float, bool]:
@@ -219,7 +264,8 @@ def run_one(spec: str, variant: str, seed: int, time_limit: float, gap: float, i
     instance = instance if instance is not None else load(spec)
     tb = time.perf_counter()
     model = build(instance, parts)
-    h = to_highs(model)
+    columns: list = []
+    h = to_highs(model, columns)
     build_s = time.perf_counter() - tb
     scale = money_unit(parts) / 1e6  # objective in MUSD whatever the model's unit
     options = {**HIGHS_DEFAULTS, "threads": 1, "random_seed": seed, "mip_rel_gap": gap, "time_limit": float(time_limit)}
@@ -232,6 +278,8 @@ def run_one(spec: str, variant: str, seed: int, time_limit: float, gap: float, i
             key, value = p[4:].split("=")
             options[key] = json.loads(value) if value not in ("true", "false") else value == "true"
     start_s, start_ok = (floor_start(h) if "start" in parts else (0.0, None))
+    if "evstart" in parts:  # its CPU seconds count against the run's limit
+        start_s, start_ok = mean_scenario_start(h, columns, instance, parts, 0.25 * (cpu_limit or time_limit))
     lines: list[tuple[float, str]] = []  # (CPU s since the run began, log text)
     cpu0 = time.process_time()
 
@@ -239,7 +287,7 @@ def run_one(spec: str, variant: str, seed: int, time_limit: float, gap: float, i
         lines.append((time.process_time() - cpu0, event.message))
 
     def on_interrupt(event) -> None:  # a CPU-seconds limit: the machine is shared, HiGHS's time_limit is wall
-        if cpu_limit is not None and time.process_time() - cpu0 > cpu_limit:
+        if cpu_limit is not None and time.process_time() - cpu0 + start_s > cpu_limit:
             h.cancelSolve()
 
     h.cbLogging += on_log
