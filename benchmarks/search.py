@@ -256,8 +256,6 @@ def trajectory_cpu(lines: list[tuple[float, str]]) -> list[dict]:
 def run_one(spec: str, variant: str, seed: int, time_limit: float, gap: float, instance=None,
             cpu_limit: float | None = None) -> dict:
     """Build, hand off and solve one (instance, variant, seed); see the module doc."""
-    import highspy
-
     from optimizer.solve import HIGHS_DEFAULTS
 
     parts = variant.split("+")
