@@ -36,3 +36,45 @@ def test_entry_runs_the_command_line() -> None:
     proc = subprocess.run([sys.executable, "-c", "import sys; sys.argv=['allocate','--version']; from cli.entry import main; main()"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0
     assert "version" in proc.stdout
+
+
+# What ``allocate --version`` / ``--help`` leave unimported (the command modules load on use).
+HEAVY = ("pyomo", "pandas", "highspy", "matplotlib", "models", "optimizer")
+IMPORTED_BY = """
+import sys
+sys.argv = ["allocate", {arg!r}]
+from cli.entry import main
+try:
+    main()
+except SystemExit:
+    pass
+print(sorted({{name.split(".")[0] for name in sys.modules}}))
+"""
+
+
+def test_version_and_help_import_no_command_module() -> None:
+    for arg in ("--version", "--help"):
+        proc = subprocess.run([sys.executable, "-c", IMPORTED_BY.format(arg=arg)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        loaded = set(eval(proc.stdout.strip().splitlines()[-1]))
+        assert loaded.isdisjoint(HEAVY), (arg, loaded & set(HEAVY))
+
+
+def test_the_command_table_names_each_command_and_its_own_help_line() -> None:
+    from cli.main import COMMANDS, load_command
+
+    for name, (_module, _attribute, short) in COMMANDS.items():
+        command = load_command(name)
+        assert command.name == name
+        assert " ".join(command.help.split("\n\n")[0].split()) == short  # as click shows it: one line
+
+
+# A Ctrl-C while a command's module (Pyomo, pandas, HiGHS) is being imported on first use.
+INTERRUPTED_COMMAND_IMPORT = INTERRUPTED_IMPORT.replace('"cli.main"', '"cli.validate_cmd"').replace('"--help"', '"validate"')
+
+
+def test_ctrl_c_while_a_command_loads_is_one_line_and_exit_130() -> None:
+    proc = subprocess.run([sys.executable, "-c", INTERRUPTED_COMMAND_IMPORT], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 130
+    assert proc.stderr == "interrupted\n"
+    assert proc.stdout == ""

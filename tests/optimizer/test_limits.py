@@ -150,6 +150,7 @@ import os, sys, threading, time
 marker, instance = sys.argv[1], sys.argv[2]
 sys.argv = ["allocate", "solve", instance, "--mip-gap", "1e-9"]
 import cli.main
+import optimizer.solve  # cli.main loads the solve command (and optimizer.solve) only when it runs
 module = sys.modules["optimizer.solve"]
 made, real = [], module.new_highs
 def factory():
