@@ -114,6 +114,8 @@ def sensitivity_table(model, duals: dict, slack: dict, periods: list[str]) -> pd
     grid = collect(_comp(model, "grid_limit"), lambda i: (i[1], i[2]))
     for site, items in collect(_comp(model, "grid_tier_limit"), lambda i: (i[1], i[2])).items():
         grid.setdefault(site, []).extend(items)
+    for site, items in resale_grid_items(model, duals).items():
+        grid.setdefault(site, []).extend(items)
     for site, items in grid.items():
         by_period = _by_period(items, periods)
         for t, (v, b) in by_period.items():
@@ -137,6 +139,32 @@ def sensitivity_table(model, duals: dict, slack: dict, periods: list[str]) -> pd
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["value_usd"] = frame["value_usd"].where(frame["value_usd"].abs() > 1e-12, 0.0)
     return frame
+
+
+def resale_grid_items(model, duals: dict) -> dict[str, list[tuple[str, float, bool]]]:
+    """What one more grid MW earns through resale (SPEC 9), per site: [(period, value in
+    model units, False)].
+
+    Resale ``sum_k rate[s,t,k] * (grid_mw[s,t] - mine - ai.pue * ai)`` holds the grid MW
+    as a constant inside EBITDA, so no grid row sees it: one more grid MW adds
+    ``sum_k rate[s,t,k]`` to EBITDA of period t, which enters the cash recursion
+    (``cash == ... + ebitda``: its bound moves by ``+rate``) and the covenant
+    (``debt - ratio * 12/m * ebitda <= 0``: its bound moves by ``+ratio * 12/m * rate``).
+    The marginal value is each row's dual times its bound's move.
+    """
+    d = getattr(model, "data", None)
+    if d is None or not getattr(d, "has_resale", False):
+        return {}
+    cash = _comp(model, "cash_balance")
+    lev = _comp(model, "leverage_limit")
+    out: dict[str, list[tuple[str, float, bool]]] = {}
+    for (w, s, t, _k), rate in d.resale_rate.items():
+        value = rate * duals.get(cash[w, t], 0.0) if cash is not None and (w, t) in cash else 0.0
+        ratio = d.max_debt_to_ebitda.get(w)
+        if lev is not None and ratio is not None and (w, t) in lev:
+            value += rate * ratio * 12.0 / d.months * duals.get(lev[w, t], 0.0)
+        out.setdefault(s, []).append((t, value, False))
+    return out
 
 
 def _by_period(items, periods: list[str]) -> dict[str, tuple[float, bool]]:

@@ -56,3 +56,49 @@ def test_why_plain_priced_site_unchanged():
     site["power_price_usd_per_mwh"] = 30
     econ = unit_economics(instance_from_dict(raw))
     assert econ.at["A", "mining_usd_per_grid_mw_year"] == pytest.approx(321_200.0, rel=1e-9)
+
+
+# --------------------------------------------------------------------------- sensitivities
+
+
+def _grid_plus(raw: dict, site: str, delta: float) -> dict:
+    """``raw`` with ``delta`` more grid MW at ``site`` in every period, its fleet size and
+    racks pinned to what they were (they default to the largest grid)."""
+    out = copy.deepcopy(raw)
+    s = next(x for x in out["sites"] if x["name"] == site)
+    grid = s["grid_mw"]
+    top = max(grid) if isinstance(grid, list) else grid
+    if "mining" in s:
+        s["mining"].setdefault("max_mw", top)
+        s["mining"].setdefault("rack_mw", max(s["mining"]["max_mw"], top))
+    s["grid_mw"] = [g + delta for g in grid] if isinstance(grid, list) else grid + delta
+    return out
+
+
+@pytest.mark.parametrize("case, site", [("public_v2_001", "S2"),
+                                        ("public_v2_005", "S0"), ("public_v2_007", "S1")])
+def test_grid_mw_marginal_value_with_resale_brackets_the_finite_differences(case, site):
+    # the schedule held, the NPV is the optimum of an LP in the grid MW: concave, so the
+    # dual value lies between the right and the left difference quotients
+    raw = json_raw(case)
+    pinned = _grid_plus(raw, site, 0.0)
+    result = solve(instance_from_dict(pinned, base_dir=V2), SolveOptions(mip_gap=1e-9, sensitivities=True))
+    assert result.has_plan
+    sens = result.sensitivities
+    row = sens[(sens["kind"] == "grid_mw") & (sens["name"] == site) & (sens["period"] == "all")]
+    dual = float(row["value_usd"].iloc[0]) if len(row) else 0.0
+    starts = {(r.site, r.start): int(r.blocks) for r in result.retrofits.itertuples()}
+    options = SolveOptions(mip_gap=1e-9, sensitivities=False, fixed_starts=starts)
+    delta = 1e-3
+    up = solve(instance_from_dict(_grid_plus(raw, site, delta), base_dir=V2), options).objective_usd
+    down = solve(instance_from_dict(_grid_plus(raw, site, -delta), base_dir=V2), options).objective_usd
+    base = solve(instance_from_dict(pinned, base_dir=V2), options).objective_usd
+    tol = 1e-4 * abs(dual) + 1.0
+    assert (up - base) / delta <= dual + tol
+    assert (base - down) / delta >= dual - tol
+
+
+def json_raw(case: str) -> dict:
+    import json
+
+    return json.loads((V2 / f"{case}.json").read_text())
