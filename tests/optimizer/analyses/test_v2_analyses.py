@@ -102,3 +102,109 @@ def json_raw(case: str) -> dict:
     import json
 
     return json.loads((V2 / f"{case}.json").read_text())
+
+
+# --------------------------------------------------------------------------- sweep, breakeven, compare
+
+
+SWEEP_CASE = "public_v2_005"  # 2 ASIC models, tiers with resale at 2 sites, prepayments
+
+
+def test_sweep_over_an_asic_price_matches_fresh_solves():
+    from instances import set_path
+    from optimizer.analyses.sweep import Vary, grid, run_sweep
+
+    raw = json_raw(SWEEP_CASE)
+    path = "markets.asic_models.G1.price_usd_per_th"
+    values = [2.0, 14.0, 60.0]
+    rows = run_sweep(raw, grid([Vary(path, values)]), base_dir=V2, options=SolveOptions(mip_gap=1e-9))
+    npvs = []
+    for value, npv in zip(values, rows["npv_usd"]):
+        one = copy.deepcopy(raw)
+        set_path(one, path, value)
+        fresh = solve(instance_from_dict(one, base_dir=V2), SolveOptions(mip_gap=1e-9, sensitivities=False))
+        assert npv == pytest.approx(fresh.objective_usd, rel=1e-6)
+        npvs.append(npv)
+    # dearer machines can only take options away: the NPV never rises with the price
+    assert npvs[0] >= npvs[1] - 1e-6 * abs(npvs[1]) and npvs[1] >= npvs[2] - 1e-6 * abs(npvs[2])
+
+
+def test_breakeven_on_a_resale_price_brackets_a_change_fresh_solves_confirm():
+    from instances import set_path
+    from instances.load import resolved_series
+    from optimizer.analyses.breakeven import breakeven
+
+    raw = json_raw(SWEEP_CASE)
+    path = "sites.S0.power_price_tiers.1.resale_usd_per_mwh"
+    found = breakeven(raw, path, "S0", low=0.0, high=40.0, base_dir=V2, options=SolveOptions(mip_gap=1e-9))
+    assert found.mode == "scale"  # a series: each probe scales it by its value
+    series = resolved_series(raw, path, V2)
+    for probe in (found.low, found.high):
+        one = copy.deepcopy(raw)
+        set_path(one, path, [probe.value * v for v in series])
+        fresh = solve(instance_from_dict(one, base_dir=V2), SolveOptions(mip_gap=1e-9, sensitivities=False))
+        starts = [r.start for r in fresh.retrofits.itertuples() if r.site == "S0"] if fresh.has_plan else []
+        assert probe.first_start == (min(starts) if starts else None)
+        assert probe.npv_usd == pytest.approx(fresh.objective_usd, rel=1e-6)
+    if found.found:
+        assert found.low.state != found.high.state
+
+
+def test_compare_two_v2_runs(tmp_path):
+    from instances import set_path
+    from optimizer.runs.compare import compare_runs
+    from optimizer.runs.folder import write_result
+
+    raw = json_raw(SWEEP_CASE)
+    a = solve(instance_from_dict(raw, base_dir=V2), SolveOptions(mip_gap=1e-9))
+    other = copy.deepcopy(raw)
+    set_path(other, "markets.asic_models.G1.price_usd_per_th", 60.0)
+    b = solve(instance_from_dict(other, base_dir=V2), SolveOptions(mip_gap=1e-9))
+    write_result(a, str(tmp_path / "a"))
+    write_result(b, str(tmp_path / "b"))
+    out = compare_runs(tmp_path / "a", tmp_path / "b")
+    assert out["npv"]["change_usd"] == pytest.approx(b.objective_usd - a.objective_usd, rel=1e-9, abs=1e-3)
+    assert any("asic_models" in c["path"] for c in out["inputs"])
+
+
+# --------------------------------------------------------------------------- scenarios, value of information
+
+
+def test_value_of_information_on_a_v2_case_matches_each_scenario_alone():
+    from instances.scenarios import restrict_to_scenario
+    from optimizer.analyses.value_of_information import value_of_information
+
+    inst = load_instance(V2 / "public_v2_009.json")  # 2 scenarios, all three v2 levers
+    voi = value_of_information(inst, SolveOptions(mip_gap=1e-9))
+    probability = inst.scenarios["probability"]
+    ws = 0.0
+    for w, p in probability.items():
+        alone = solve(restrict_to_scenario(inst, w), SolveOptions(mip_gap=1e-9, sensitivities=False))
+        assert voi.per_scenario_usd[w] == pytest.approx(alone.objective_usd, rel=1e-6)
+        ws += p * alone.objective_usd
+    assert voi.wait_and_see_usd == pytest.approx(ws, rel=1e-6)
+    # perfect information and the stochastic solution are worth at least nothing
+    assert voi.evpi_usd >= -1e-6 * abs(ws)
+    # the mean scenario's schedule, held in the stochastic problem: VSS = RP - EEV, or no
+    # VSS when that schedule cannot be financed in some scenario
+    eev = solve(inst, SolveOptions(mip_gap=1e-9, sensitivities=False, fixed_starts=dict(voi.ev_starts)))
+    if eev.has_plan:
+        assert voi.vss_usd == pytest.approx(voi.stochastic_usd - eev.objective_usd, rel=1e-6, abs=1e-3)
+        assert voi.vss_usd >= -1e-6 * abs(ws)
+    else:
+        assert voi.vss_usd is None and any("VSS not available" in n for n in voi.notes)
+
+
+def test_generated_scenarios_on_a_v2_instance_keep_the_levers():
+    from instances.scenario_gen import generate_scenarios
+
+    raw = json_raw(SWEEP_CASE)
+    out, _paths = generate_scenarios(raw, paths=20, seed=3, reduce=3)
+    inst = instance_from_dict(out, base_dir=V2)
+    assert len(inst.scenarios) == 3
+    assert inst.scenarios["probability"].sum() == pytest.approx(1.0)
+    assert inst.is_v2 and inst.has_asic_models
+    result = solve(inst, SolveOptions(mip_gap=1e-6, sensitivities=False))
+    assert result.has_plan
+    ev = evaluate(inst, result.plan)
+    assert ev.feasible and ev.objective_usd == pytest.approx(result.objective_usd, rel=1e-6)
