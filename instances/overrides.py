@@ -282,7 +282,8 @@ class _Leaf:
 
 
 def get_path(raw: dict, path: str) -> Any:
-    """The value at a dotted path of an instance dict (named lists by name); None when absent."""
+    """The value at a dotted path of an instance dict (named lists by name, price tiers
+    by 0-based position as ``set_path`` reads them); None when absent."""
     node: Any = raw
     parts = path.split(".")
     i = 0
@@ -296,6 +297,12 @@ def get_path(raw: dict, path: str) -> Any:
             if not found:
                 return None
             node, i = found[0], i + 2
+            continue
+        if key in INDEXED_LISTS and isinstance(value, list) and i + 1 < len(parts):
+            position = parts[i + 1]
+            if not position.isdigit() or int(position) >= len(value):
+                return None
+            node, i = value[int(position)], i + 2
             continue
         node, i = value, i + 1
     return node

@@ -124,6 +124,8 @@ def sensitivity_table(model, duals: dict, slack: dict, periods: list[str]) -> pd
     grid = collect(_comp(model, "grid_limit"), lambda i: (i[1], i[2]))
     for site, items in collect(_comp(model, "grid_tier_limit"), lambda i: (i[1], i[2])).items():
         grid.setdefault(site, []).extend(items)
+    for site, items in resale_grid_items(model, duals).items():
+        grid.setdefault(site, []).extend(items)
     for site, items in grid.items():
         by_period = _by_period(items, periods)
         for t, (v, b) in by_period.items():
@@ -147,6 +149,32 @@ def sensitivity_table(model, duals: dict, slack: dict, periods: list[str]) -> pd
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["value_usd"] = frame["value_usd"].where(frame["value_usd"].abs() > 1e-12, 0.0)
     return frame
+
+
+def resale_grid_items(model, duals: dict) -> dict[str, list[tuple[str, float, bool]]]:
+    """What one more grid MW earns through resale (SPEC 9), per site: [(period, value in
+    model units, False)].
+
+    Resale ``sum_k rate[s,t,k] * (grid_mw[s,t] - mine - ai.pue * ai)`` holds the grid MW
+    as a constant inside EBITDA, so no grid row sees it: one more grid MW adds
+    ``sum_k rate[s,t,k]`` to EBITDA of period t, which enters the cash recursion
+    (``cash == ... + ebitda``: its bound moves by ``+rate``) and the covenant
+    (``debt - ratio * 12/m * ebitda <= 0``: its bound moves by ``+ratio * 12/m * rate``).
+    The marginal value is each row's dual times its bound's move.
+    """
+    d = getattr(model, "data", None)
+    if d is None or not getattr(d, "has_resale", False):
+        return {}
+    cash = _comp(model, "cash_balance")
+    lev = _comp(model, "leverage_limit")
+    out: dict[str, list[tuple[str, float, bool]]] = {}
+    for (w, s, t, _k), rate in d.resale_rate.items():
+        value = rate * duals.get(cash[w, t], 0.0) if cash is not None and (w, t) in cash else 0.0
+        ratio = d.max_debt_to_ebitda.get(w)
+        if lev is not None and ratio is not None and (w, t) in lev:
+            value += rate * ratio * 12.0 / d.months * duals.get(lev[w, t], 0.0)
+        out.setdefault(s, []).append((t, value, False))
+    return out
 
 
 def _by_period(items, periods: list[str]) -> dict[str, tuple[float, bool]]:
@@ -220,47 +248,84 @@ CHECK_COLUMNS = ["periods", "dual_usd", "resolved_usd", "shown_usd", "source", "
 
 
 def _moved_rows(model, kind: str, name: str, periods: list[str] | None) -> list:
-    """The constraint data a unit more of ``(kind, name)`` moves, in the periods named."""
-    component = getattr(model, MOVES[kind][0], None)
-    if component is None:
-        return []
+    """The constraint data a unit more of ``(kind, name)`` moves, in the periods named
+    (for a grid MW: the site's grid row, or its grid row in every price tier, SPEC 9)."""
+    names = [MOVES[kind][0]] + (["grid_tier_limit"] if kind == "grid_mw" else [])
     out = []
-    for index, con in component.items():
-        index = index if isinstance(index, tuple) else (index,)
-        if kind == "grid_mw" and index[1] != name:
+    for component_name in names:
+        component = getattr(model, component_name, None)
+        if component is None:
             continue
-        if kind == "debt_limit" and index[1] != name:
-            continue
-        if periods is not None and kind in ("grid_mw", "capex_budget") and index[-1] not in periods:
-            continue
-        out.append(con)
+        for index, con in component.items():
+            index = index if isinstance(index, tuple) else (index,)
+            if kind in ("grid_mw", "debt_limit") and index[1] != name:
+                continue
+            period = index[2] if kind == "grid_mw" else index[-1]
+            if periods is not None and kind in ("grid_mw", "capex_budget") and period not in periods:
+                continue
+            out.append(con)
     return out
 
 
-def resolve_change(solver, rows: list, step: float, lower: bool, base: float) -> float | None:
+def resale_shifts(model, name: str, periods: list[str] | None) -> list[tuple]:
+    """What one more grid MW at site ``name`` moves besides its grid rows, when the site
+    resells undrawn power (SPEC 9): resale ``rate[s,t,k] * grid_mw[s,t]`` is a constant of
+    EBITDA, so the bounds of the cash row of period t move by ``rate`` and the covenant's
+    upper bound by ``ratio * 12/m * rate`` (see :func:`resale_grid_items`).
+    [(constraint, lower shift, upper shift)] in model units."""
+    d = getattr(model, "data", None)
+    if d is None or not getattr(d, "has_resale", False):
+        return []
+    cash = _comp(model, "cash_balance")
+    lev = _comp(model, "leverage_limit")
+    moves: dict = {}
+    for (w, s, t, _k), rate in d.resale_rate.items():
+        if s != name or (periods is not None and t not in periods):
+            continue
+        if cash is not None and (w, t) in cash:
+            lo, up = moves.get(cash[w, t], (0.0, 0.0))
+            moves[cash[w, t]] = (lo + rate, up + rate)
+        ratio = d.max_debt_to_ebitda.get(w)
+        if lev is not None and ratio is not None and (w, t) in lev:
+            lo, up = moves.get(lev[w, t], (0.0, 0.0))
+            moves[lev[w, t]] = (lo, up + ratio * 12.0 / d.months * rate)
+    return [(con, lo, up) for con, (lo, up) in moves.items()]
+
+
+def resolve_change(solver, rows: list, step: float, lower: bool, base: float, shifts: list[tuple] = ()) -> float | None:
     """The LP's objective change from ``base`` (model units) when each row's limit moves
-    by ``step`` (its upper bound up, or with ``lower`` its lower bound down), re-solved
-    from the current basis; the bounds are put back afterwards (the next re-solve starts
+    by ``step`` (its upper bound up, or with ``lower`` its lower bound down) and each
+    ``(row, lower shift, upper shift)`` of ``shifts`` moves by its shifts, re-solved from
+    the current basis; the bounds are put back afterwards (the next re-solve starts
     from this basis). None when the re-solve is not optimal."""
     from optimizer.backend.highs_direct import status_name
 
     highs = solver.highs
     position = {con: i for i, con in enumerate(solver.rows)}
-    idx = [position[c] for c in rows if c in position]
-    if not idx:
+    moves: dict[int, list[float]] = {}
+    for c in rows:
+        if c in position:
+            moves.setdefault(position[c], [0.0, 0.0])[0 if lower else 1] += -step if lower else step
+    if not moves:
         return None
+    for c, lo_shift, up_shift in shifts:
+        if c in position:
+            move = moves.setdefault(position[c], [0.0, 0.0])
+            move[0] += lo_shift
+            move[1] += up_shift
     lp = highs.getLp()
     lo, up = list(lp.row_lower_), list(lp.row_upper_)
-    for i in idx:
-        if lower and lo[i] > -1e30:
-            highs.changeRowBounds(i, lo[i] - step, up[i])
-        else:
-            highs.changeRowBounds(i, lo[i], up[i] + step)
+    for i, (dlo, dup) in moves.items():
+        new_lo = lo[i] + dlo if lo[i] > -1e30 else lo[i]
+        new_up = up[i] + dup if up[i] < 1e30 else up[i]
+        if lower and lo[i] <= -1e30 and dlo:  # a row without a lower bound: move its upper one
+            new_up = up[i] - dlo
+        highs.changeRowBounds(i, new_lo, new_up)
     try:
         highs.run()
         moved = highs.getInfo().objective_function_value if status_name(highs) == "kOptimal" else None
     finally:
-        for i in idx:
+        for i in moves:
             highs.changeRowBounds(i, lo[i], up[i])
     return None if moved is None else moved - base
 
@@ -324,7 +389,8 @@ def checked_values(table: pd.DataFrame, solver, model, periods: list[str], n: in
         lower = MOVES[kind][1]
         money = kind != "grid_mw"
         step = MONEY_STEP if money else 1.0
-        delta = resolve_change(solver, rows, step, lower, base)
+        shifts = resale_shifts(model, name, moved) if kind == "grid_mw" else []
+        delta = resolve_change(solver, rows, step, lower, base, shifts)
         resolved = None if delta is None else (delta / step if money else delta * MONEY_SCALE)
         holds = row_range(solver, ranges, rows, lower)
         agree = resolved is None or abs(resolved - dual) <= RESOLVE_TOLERANCE * max(abs(dual), abs(resolved))

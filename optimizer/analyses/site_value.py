@@ -8,7 +8,13 @@ Two kinds of figures, one row per site that can take AI blocks:
   probabilities), annualised:
 
   - ``mining_usd_per_grid_mw_year`` = sum_t df_t * max(0, mining margin per MW)_t
-    / sum_t df_t * 12/m: what a grid MW earns hashing when hashing pays;
+    / sum_t df_t * 12/m: what a grid MW earns hashing when hashing pays, with the
+    site's installed fleet (``mining.efficiency_j_per_th``; machines to buy would add
+    their capex). At a site with price tiers (SPEC v2) the margin is taken per tier,
+    ``sum_k max(0, f_k * revenue - h_k * price_k - f_k * opex * m/12, resale_k * h_k)``:
+    a grid MW kept from the halls mines in the tiers where mining pays, and sells its
+    power back where that pays more (the hours-weighted price of
+    ``models.data.money_lines`` would charge the dear tiers' price to MW that curtail);
   - ``ai_usd_per_grid_mw_year`` = sum_t df_t * (AI revenue - AI cost per IT MW)_t / ai.pue
     / sum_t df_t * 12/m: what it earns leased once a hall is online;
   - ``capex_usd_per_grid_mw`` = capex_usd_per_it_mw / ai.pue;
@@ -68,11 +74,14 @@ def unit_economics(instance) -> pd.DataFrame:
     df = instance.period_data["discount_factor"]
     weight = df * probability.reindex(df.index.get_level_values("scenario")).to_numpy()
     per_year = 12.0 / instance.period_months
+    tiered = tier_keep_margin(instance, lines)
     rows = {}
     for s in retrofit_sites(instance):
         one = lines.xs(s, level="site")
         w = weight.reindex(one.index).to_numpy()
         mining = np.maximum(one["mining_revenue_usd_per_mw"] - one["mining_cost_usd_per_mw"], 0.0).to_numpy()
+        if tiered is not None and s in tiered.index.get_level_values("site"):
+            mining = tiered.xs(s, level="site").reindex(one.index).to_numpy(dtype=float)
         params = sp.xs(s, level="site")  # per scenario
         pue = params["ai_pue"].reindex(one.index.get_level_values("scenario")).to_numpy()
         ai = (one["ai_revenue_usd_per_mw"] - one["ai_cost_usd_per_mw"]).to_numpy() / pue
@@ -86,6 +95,34 @@ def unit_economics(instance) -> pd.DataFrame:
             "payback_years": capex / (ai_y - mining_y) if ai_y > mining_y else np.nan,
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def tier_keep_margin(instance, lines: pd.DataFrame) -> pd.Series | None:
+    """What a grid MW kept from the halls earns per period at each site with price
+    tiers (SPEC v2), USD per MW, index (scenario, site, period); None without tiers.
+
+    ``sum_k max(0, f_k * R - (h * f_k * price_k + f_k * opex * m/12), resale_k * h * f_k)``
+    with ``R`` the period's mining revenue per MW (``lines``, proportional to days, so
+    ``f_k * R`` in tier k) and ``opex * m/12`` the mining opex of the period per MW
+    (the part of ``mining_cost_usd_per_mw`` that is not power).
+    """
+    tiers = getattr(instance, "power_tiers", None)
+    if tiers is None or len(tiers) == 0 or not getattr(instance, "is_v2", False):
+        return None
+    sp = instance.site_params
+    hours = instance.periods["hours"]
+    m = float(instance.period_months)
+    key = pd.MultiIndex.from_arrays([tiers.index.get_level_values(n) for n in ("scenario", "site", "period")])
+    sel = lines.reindex(key)
+    f = tiers["hours_fraction"].to_numpy(dtype=float)
+    h = tiers.index.get_level_values("period").map(hours).to_numpy(dtype=float) * f
+    opex = sp["mining_opex_usd_per_mw_year"].reindex(
+        pd.MultiIndex.from_arrays([key.get_level_values("scenario"), key.get_level_values("site")])).to_numpy(dtype=float)
+    opex = np.nan_to_num(opex) * m / 12.0 * f
+    mine = f * sel["mining_revenue_usd_per_mw"].to_numpy(dtype=float) - h * tiers["price_usd_per_mwh"].to_numpy(dtype=float) - opex
+    resale = h * tiers["resale_usd_per_mwh"].to_numpy(dtype=float)
+    best = np.maximum(np.maximum(mine, resale), 0.0)
+    return pd.Series(best, index=key).groupby(level=["scenario", "site", "period"], sort=False).sum()
 
 
 def plan_blocks(result) -> dict[str, int]:

@@ -18,6 +18,12 @@ Charts (file names in ``CHARTS``):
 - ``retrofit_schedule.png``: Gantt chart, construction bars and go-live markers
 - ``cash_and_debt.png``: cash, total debt and each facility's balance at period end
 - ``ebitda_by_segment.png``: mining EBITDA, AI EBITDA, overhead and total per year
+
+SPEC v2 runs (a ``fleets`` table) also get (``V2_CHARTS``):
+
+- ``fleet.png``: installed grid MW per fleet and the fleet's average J/TH, per year
+- ``flexibility.png``: resale of undrawn power, tenant prepayments, rent credits and
+  ASIC capex per year, and the MWh curtailed
 """
 
 from __future__ import annotations
@@ -39,6 +45,11 @@ CHARTS = {
     "retrofit_schedule": "Retrofit schedule",
     "cash_and_debt": "Cash and debt",
     "ebitda_by_segment": "EBITDA by segment per year",
+}
+#: charts of SPEC v2 runs only (a v1 run folder keeps exactly the four above)
+V2_CHARTS = {
+    "fleet": "Mining fleet: installed MW and efficiency",
+    "flexibility": "Resale, curtailment and tenant cash per year",
 }
 MAX_PANELS = 12
 DPI = 110
@@ -68,6 +79,7 @@ def tables_from_result(result) -> dict:
         "finance": result.finance,
         "debt": result.debt,
         "scenarios": result.scenario_npv,
+        "fleets": getattr(result, "fleets", None),  # SPEC v2 only (None for v1)
     }
 
 
@@ -154,6 +166,92 @@ def yearly_finance(tables: dict) -> pd.DataFrame:
     f = expected(tables["finance"], tables)
     cols = ["mining_ebitda_usd", "ai_ebitda_usd", "overhead_usd", "ebitda_usd", "capex_usd", "interest_usd", "dividend_usd"]
     return f[cols].groupby(f.index.str[:4], sort=False).sum().rename_axis("year")
+
+
+# --------------------------------------------------------------------------- SPEC v2 tables
+# The fleet, curtailment and resale, tenant prepayments and credits (SPEC section 11),
+# per calendar year; None for a SPEC v1 run (no fleets table), so v1 output is unchanged.
+
+HOURS_PER_MONTH = 730.0  # the SPEC's hours per month (h = 730 x period months)
+
+
+def is_v2(tables: dict) -> bool:
+    """The run is a SPEC v2 run: it has a fleet table."""
+    return tables.get("fleets") is not None and tables.get("allocation") is not None
+
+
+def fleet_by_year(tables: dict) -> pd.DataFrame | None:
+    """Per calendar year: the installed fleet and what was bought.
+
+    Columns: ``installed_mw[fleet=G]`` for every fleet G and ``installed_mw`` (grid MW
+    installed at period end, summed over sites, averaged over the year's periods),
+    ``avg_j_per_th`` (the installed fleet's efficiency at the ASIC, total W over total
+    TH/s: the hashrate-weighted mean of J/TH, over the year's periods), ``bought_mw``,
+    ``retired_mw`` (summed over the year) and ``asic_capex_usd`` (USD, summed).
+    """
+    if not is_v2(tables):
+        return None
+    f = tables["fleets"].copy()
+    # hashrate x J/TH sums to the fleet's watts (x 1e-3 PH); kept for the weighted mean
+    f["hashrate_x_eff"] = f["hashrate_ph_s"] * f["efficiency_j_per_th"]
+    e = expected(f[["installed_mw", "bought_mw", "retired_mw", "hashrate_ph_s", "hashrate_x_eff", "asic_capex_usd"]], tables)
+    period = e.index.get_level_values("period")
+    year = period.str[:4]
+    fleet = e.index.get_level_values("fleet")
+    n_periods = pd.Series(period).groupby(year.to_numpy()).nunique()
+    out = pd.DataFrame(index=pd.Index(list(dict.fromkeys(year)), name="year"))
+    for g in dict.fromkeys(fleet):
+        part = e["installed_mw"][fleet == g]
+        out[f"installed_mw[fleet={g}]"] = part.groupby(part.index.get_level_values("period").str[:4]).sum() / n_periods
+    out = out.fillna(0.0)
+    out["installed_mw"] = e["installed_mw"].groupby(year).sum() / n_periods
+    hr = e["hashrate_ph_s"].groupby(year).sum()
+    out["avg_j_per_th"] = (e["hashrate_x_eff"].groupby(year).sum() / hr).where(hr > 0)
+    for c in ("bought_mw", "retired_mw", "asic_capex_usd"):
+        out[c] = e[c].groupby(year).sum()
+    return out
+
+
+def tier_fractions(tables: dict) -> dict[str, list[float]]:
+    """Hours fraction of each price tier per site, from the run's instance (one tier
+    of fraction 1 for a site with a plain price)."""
+    raw = tables.get("instance") or {}
+    out = {}
+    for s in raw.get("sites", []):
+        tiers = s.get("power_price_tiers") if isinstance(s, dict) else None
+        out[s.get("name")] = [float(t["hours_fraction"]) for t in tiers] if tiers else [1.0]
+    return out
+
+
+def flexibility_by_year(tables: dict) -> pd.DataFrame | None:
+    """Per calendar year: curtailment, resale and tenant cash.
+
+    Columns: ``curtailed_mwh`` = sum over sites, periods and tiers k of
+    ``curtailed_mw[tier=k] * f_k * 730 * months`` (MWh a fleet could have mined and did
+    not); ``resale_usd`` (power sold back), ``prepayments_usd`` (received from tenants),
+    ``credits_usd`` (rent credited back) and ``asic_capex_usd``, all USD summed over the
+    year from the finance table.
+    """
+    if not is_v2(tables):
+        return None
+    a = expected(tables["allocation"], tables)
+    hours = HOURS_PER_MONTH * period_months(tables)
+    fractions = tier_fractions(tables)
+    site = a.index.get_level_values("site")
+    mwh = pd.Series(0.0, index=a.index)
+    for c in a.columns:
+        if c.startswith("curtailed_mw[tier="):
+            k = int(c[len("curtailed_mw[tier="):-1])
+            f_k = site.map(lambda s, k=k: fractions.get(s, [1.0])[k] if k < len(fractions.get(s, [1.0])) else 0.0)
+            mwh = mwh + a[c].fillna(0.0) * f_k.to_numpy(dtype=float) * hours
+    year = a.index.get_level_values("period").str[:4]
+    out = pd.DataFrame({"curtailed_mwh": mwh.groupby(year, sort=False).sum()})
+    out.index.name = "year"
+    fin = expected(tables["finance"], tables)
+    fyear = fin.index.str[:4]
+    for c in ("resale_usd", "prepayments_usd", "credits_usd", "asic_capex_usd"):
+        out[c] = fin[c].groupby(fyear, sort=False).sum() if c in fin else 0.0
+    return out
 
 
 # --------------------------------------------------------------------------- drawing
@@ -392,6 +490,79 @@ def chart_ebitda_by_segment(tables: dict) -> bytes:
     return _png(fig)
 
 
+def _year_names(tables: dict, years) -> list[str]:
+    """Calendar-year tick labels; a partial year shows its months."""
+    months = period_months(tables)
+    counts = pd.Series(period_labels(tables)).str[:4].value_counts()
+    return [f"{yr}" + ("" if counts.get(yr, 0) * months >= 12 else f"\n({counts.get(yr, 0) * months} mo)") for yr in years]
+
+
+def chart_fleet(tables: dict) -> bytes:
+    """Installed grid MW per fleet (stacked bars, year average) and the installed
+    fleet's average J/TH (line, right axis), per calendar year (SPEC v2)."""
+    y = fleet_by_year(tables)
+    fleets = [c for c in y.columns if c.startswith("installed_mw[fleet=")]
+    x = np.arange(len(y))
+    fig = _figure(10, 4.6)
+    ax = fig.subplots()
+    bottom = np.zeros(len(y))
+    shades = ["#e69f00", "#d55e00", "#cc79a7", "#56b4e9", "#009e73", "#f0e442"]
+    for k, c in enumerate(fleets):
+        vals = y[c].to_numpy(dtype=float)
+        ax.bar(x, vals, 0.6, bottom=bottom, color=shades[k % len(shades)], label=c[len("installed_mw[fleet="):-1])
+        bottom += vals
+    ax.set_ylabel("installed grid MW (year average)")
+    ax.set_xticks(x, _year_names(tables, y.index))
+    ax.set_xlabel("calendar year")
+    ax.grid(axis="y", alpha=0.3)
+    right = ax.twinx()
+    right.plot(x, y["avg_j_per_th"], marker="o", color=COLORS["total"], label="average J/TH (right axis)")
+    for xi, v in zip(x, y["avg_j_per_th"]):
+        if np.isfinite(v):
+            right.annotate(f"{v:.1f}", (xi, v), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8)
+    right.set_ylabel("J/TH at the ASIC")
+    finite = y["avg_j_per_th"].dropna()
+    right.set_ylim(0, float(finite.max()) * 1.25 if len(finite) else 1.0)
+    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    names = ax.get_legend_handles_labels()[1] + right.get_legend_handles_labels()[1]
+    ax.legend(handles, names, fontsize=9, loc="upper right")
+    fig.suptitle(f"Mining fleet: installed MW and efficiency{_subtitle(tables)}", fontsize=12, fontweight="bold")
+    return _png(fig)
+
+
+def chart_flexibility(tables: dict) -> bytes:
+    """Per calendar year: resale revenue and tenant prepayments (in), rent credits and
+    ASIC capex (out), USD bars; MWh curtailed as a line on the right axis (SPEC v2)."""
+    y = flexibility_by_year(tables)
+    x = np.arange(len(y))
+    width = 0.2
+    fig = _figure(10, 4.6)
+    ax = fig.subplots()
+    bars = [("resale_usd", 1, "#009e73", "resale of undrawn power"),
+            ("prepayments_usd", 1, COLORS["ai"], "tenant prepayments"),
+            ("credits_usd", -1, COLORS["unleased"], "rent credits (out)"),
+            ("asic_capex_usd", -1, COLORS["mining"], "ASIC capex (out)")]
+    values = []
+    for k, (col, sign, color, label) in enumerate(bars):
+        vals = sign * y[col].to_numpy(dtype=float)
+        values.append(vals)
+        ax.bar(x + (k - 1.5) * width, vals, width, color=color, label=label)
+    ax.axhline(0, color="#444", linewidth=0.8)
+    _usd_axis(ax, np.concatenate(values))
+    ax.set_xticks(x, _year_names(tables, y.index))
+    ax.set_xlabel("calendar year")
+    ax.grid(axis="y", alpha=0.3)
+    right = ax.twinx()
+    right.plot(x, y["curtailed_mwh"] / 1000.0, marker="s", color=COLORS["total"], label="curtailed GWh (right axis)")
+    right.set_ylabel("GWh curtailed")
+    right.set_ylim(bottom=0)
+    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    names = ax.get_legend_handles_labels()[1] + right.get_legend_handles_labels()[1]
+    ax.legend(handles, names, fontsize=8, loc="upper right")
+    fig.suptitle(f"Resale, curtailment and tenant cash per year{_subtitle(tables)}", fontsize=12, fontweight="bold")
+    return _png(fig)
+
+
 _DRAW = {
     "mw_by_site": chart_mw_by_site,
     "retrofit_schedule": chart_retrofit_schedule,
@@ -404,7 +575,10 @@ def render_charts(tables: dict) -> dict[str, bytes]:
     """Every chart as PNG bytes, by name (empty when the run has no plan)."""
     if not has_plan(tables):
         return {}
-    return {name: draw(tables) for name, draw in _DRAW.items()}
+    out = {name: draw(tables) for name, draw in _DRAW.items()}
+    if is_v2(tables):  # SPEC v2 runs only: a v1 run keeps its four charts
+        out.update({"fleet": chart_fleet(tables), "flexibility": chart_flexibility(tables)})
+    return out
 
 
 def draw_charts(tables: dict, folder: str | Path) -> list[Path]:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.reports.charts import CHARTS, expected, has_plan, period_labels, render_charts
+from optimizer.reports.charts import (CHARTS, V2_CHARTS, expected, fleet_by_year, flexibility_by_year, has_plan,
+                                     is_v2, period_labels, render_charts)
 from optimizer.reports.workbook import allocation_pivot, key_figures
 from optimizer.reports.formatting import millions, money
 
@@ -63,6 +64,10 @@ CAPTIONS = {
     "retrofit_schedule": "Each retrofit start: construction from the start period, AI IT online at the diamond.",
     "cash_and_debt": "Cash and debt at the end of each period; each facility's balance separately.",
     "ebitda_by_segment": "EBITDA per calendar year by segment; overhead shown as a cost.",
+    "fleet": "Installed grid MW per fleet (year average) and the installed fleet's average J/TH at the ASIC "
+             "(total watts over total TH/s).",
+    "flexibility": "Per calendar year: power sold back and tenant prepayments (in), rent credits and ASIC capex (out); "
+                   "the line is the MWh a fleet could have mined and did not (curtailed).",
 }
 
 FINANCE_COLUMNS = [
@@ -167,9 +172,10 @@ def render_report(tables: dict, charts: dict[str, bytes] | None = None) -> str:
         parts.append("<h2>Charts</h2>")
         for key, png in charts.items():
             b64 = base64.b64encode(png).decode("ascii")
-            parts.append(f"<figure id='chart-{key}'><img alt='{html.escape(CHARTS[key])}' src='data:image/png;base64,{b64}'>"
+            parts.append(f"<figure id='chart-{key}'><img alt='{html.escape({**CHARTS, **V2_CHARTS}[key])}' src='data:image/png;base64,{b64}'>"
                          f"<figcaption>{html.escape(CAPTIONS.get(key, ''))}</figcaption></figure>")
         parts += _plan_tables(tables)
+        parts += _fleet_section(tables)
     parts.append("<footer>Written by <code>allocate report</code> from the run folder's CSV and JSON files; money in USD."
                  "</footer></main></body></html>")
     return "\n".join(parts) + "\n"
@@ -278,6 +284,30 @@ def _plan_tables(tables: dict) -> list[str]:
         out.append(f"<h2>Debt facilities{exp}</h2>")
         out.append(_table(["facility", "drawn", "repaid", "peak balance", "balance at end", "interest", "fees"], rows,
                           [False] + [True] * 6))
+    return out
+
+
+def _fleet_section(tables: dict) -> list[str]:
+    """SPEC v2 runs only: the fleet per year, then curtailment, resale and tenant cash per year."""
+    if not is_v2(tables):
+        return []
+    exp = " (expected over scenarios)" if len(tables["finance"].index.get_level_values("scenario").unique()) > 1 else ""
+    y = fleet_by_year(tables)
+    fleets = [c for c in y.columns if c.startswith("installed_mw[fleet=")]
+    rows = [[html.escape(str(yr)), *(f"{r[c]:,.1f}" for c in fleets), f"{r['installed_mw']:,.1f}",
+             "-" if pd.isna(r["avg_j_per_th"]) else f"{r['avg_j_per_th']:.2f}", f"{r['bought_mw']:,.1f}",
+             f"{r['retired_mw']:,.1f}", millions(r["asic_capex_usd"])] for yr, r in y.iterrows()]
+    out = [f"<h2>Mining fleet per year{exp}</h2>",
+           "<p class='note'>Installed grid MW averaged over the year's periods; average J/TH is the installed fleet's "
+           "total watts over its TH/s; bought, retired and ASIC capex summed over the year.</p>",
+           _table(["year", *(f"{c[len('installed_mw[fleet='):-1]} MW" for c in fleets), "installed MW", "avg J/TH",
+                   "bought MW", "retired MW", "ASIC capex ($M)"], rows, [False] + [True] * (len(fleets) + 5))]
+    f = flexibility_by_year(tables)
+    rows = [[html.escape(str(yr)), f"{r['curtailed_mwh']:,.0f}", millions(r["resale_usd"]), millions(r["prepayments_usd"]),
+             millions(r["credits_usd"])] for yr, r in f.iterrows()]
+    out += [f"<h2>Curtailment, resale and tenant cash per year{exp}</h2>",
+            _table(["year", "curtailed MWh", "resale ($M)", "prepayments ($M)", "credits ($M)"], rows,
+                   [False, True, True, True, True])]
     return out
 
 

@@ -38,7 +38,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer.reports.charts import expected, label_date, period_labels, tables_from_result, yearly_mw
+from optimizer.reports.charts import (expected, fleet_by_year, flexibility_by_year, is_v2, label_date, period_labels,
+                                     tables_from_result, yearly_mw)
 from optimizer.reports.tables import assumption_rows, covenant_rows, decomposition_figures, hashprice_path
 
 MONEY = '"$"#,##0;[Red]-"$"#,##0'
@@ -442,6 +443,7 @@ def write_workbook(result, path: str | Path, baselines: dict | None = None) -> P
         ws = book.sheet("Finance")
         book.put(ws, bounded(_flat(result.finance), "finance.csv"), row=1, col=1, name="Finance")
         ws.freeze_panes = "C2"
+        _fleet_sheet(book, tables)
 
     sens = getattr(result, "sensitivities", None)
     if isinstance(sens, pd.DataFrame):
@@ -463,6 +465,23 @@ def write_workbook(result, path: str | Path, baselines: dict | None = None) -> P
         ("Input_site_params", "site_params", bounded(_flat(inst.site_params), "instance.json")),
     ])
     return _save_atomic(book, Path(path))
+
+
+def _fleet_sheet(book: _Book, tables: dict) -> None:
+    """``Fleet`` (SPEC v2 runs only): the fleet per year (installed MW per fleet, average
+    J/TH, bought, retired, ASIC capex), curtailment, resale and tenant cash per year
+    (``charts.fleet_by_year``, ``charts.flexibility_by_year``) and the fleet table per period."""
+    if not is_v2(tables):
+        return
+    ws = book.sheet("Fleet", header_rows="1:2")
+    fleet = fleet_by_year(tables).reset_index()
+    flex = flexibility_by_year(tables).reset_index()
+    exp = " (expected over scenarios)" if len(tables["finance"].index.get_level_values("scenario").unique()) > 1 else ""
+    book.put_row(ws, [
+        ("FleetByYear", "Fleet per year" + exp, fleet, {"avg_j_per_th": FLOAT}),
+        ("FlexibilityByYear", "Curtailment, resale and tenant cash per year" + exp, flex, {"curtailed_mwh": INTEGER}),
+        ("FleetByPeriod", "Fleets per period (fleets.csv)", bounded(_flat(tables["fleets"]), "fleets.csv")),
+    ])
 
 
 def _baselines_sheet(book: _Book, baselines: dict) -> None:

@@ -109,12 +109,13 @@ def write_site_values(summary: dict, table: pd.DataFrame, out_dir: str, force: b
 
 # --------------------------------------------------------------------------- readers
 
-_KEYS = {"scenario": str, "site": str, "period": str, "facility": str, "start": str, "online": str}
+_KEYS = {"scenario": str, "site": str, "period": str, "facility": str, "start": str, "online": str, "fleet": str}
 _CSV = {
     "allocation": ("allocation.csv", ["scenario", "site", "period"]),
     "finance": ("finance.csv", ["scenario", "period"]),
     "debt": ("debt.csv", ["scenario", "facility", "period"]),
     "scenarios": ("scenarios.csv", ["scenario"]),
+    "fleets": ("fleets.csv", ["scenario", "site", "fleet", "period"]),  # SPEC v2 runs only
 }
 
 
@@ -126,7 +127,7 @@ def load_tables(run_dir: str | Path) -> dict:
     """The tables of a run folder, indexed as on :class:`Result` (None when absent).
 
     Keys: summary (dict), instance (raw dict or None), allocation, retrofits,
-    finance, debt, scenarios (DataFrames or None).
+    finance, debt, scenarios, fleets (SPEC v2 runs) (DataFrames or None).
     """
     folder = Path(run_dir)
     if not (folder / "summary.json").is_file():

@@ -86,8 +86,8 @@ def test_growth_keys_are_addressable() -> None:
     assert flat["markets"]["ai_demand_it_mw"]["TVA"] == {"start": raw["markets"]["ai_demand_it_mw"]["TVA"], "annual_growth": 0.1}
     no_steps = apply_overrides(raw, [(f"{HASH}.steps", [])])
     assert no_steps["markets"]["hashprice_usd_per_ph_day"]["steps"] == []
-    power = apply_overrides(raw, [("sites.Rockdale.power_price_usd_per_mwh.start", 40)])
-    rock = next(s for s in power["sites"] if s["name"] == "Rockdale")["power_price_usd_per_mwh"]
+    power = apply_overrides(raw, [("sites.Clarington.power_price_usd_per_mwh.start", 40)])
+    rock = next(s for s in power["sites"] if s["name"] == "Clarington")["power_price_usd_per_mwh"]
     assert rock["start"] == 40
 
 

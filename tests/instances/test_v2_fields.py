@@ -99,3 +99,14 @@ def test_every_scenario_is_checked() -> None:
     ]
     with pytest.raises(InputError, match=r"scenarios\[0\] \(a\): sites\[1\].mining.rack_mw: must be >= mining.max_mw \(90\), got 80"):
         instance_from_dict(raw)
+
+
+def test_get_path_reads_a_price_tier_by_position() -> None:
+    from instances.overrides import get_path
+
+    raw = {"sites": [{"name": "A", "power_price_tiers": [{"hours_fraction": 0.9, "price_usd_per_mwh": 30},
+                                                          {"hours_fraction": 0.1, "resale_usd_per_mwh": 250}]}]}
+    assert get_path(raw, "sites.A.power_price_tiers.1.resale_usd_per_mwh") == 250
+    assert get_path(raw, "sites.A.power_price_tiers.0.price_usd_per_mwh") == 30
+    assert get_path(raw, "sites.A.power_price_tiers.2.price_usd_per_mwh") is None
+    assert get_path(raw, "sites.A.power_price_tiers.x.price_usd_per_mwh") is None

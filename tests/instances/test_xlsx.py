@@ -30,6 +30,7 @@ DATA = Path(__file__).parent.parent / "data"
 REFERENCE = DATA / "reference"
 TINY = DATA / "tiny"
 XLSX = DATA / "xlsx"
+V1_DEFAULT = DATA / "default_v1.json"  # the embedded default before SPEC v2
 TABLE_NAMES = ("periods", "sites", "scenarios", "site_params", "site_period", "period_data", "demand", "facilities", "facility_period")
 
 V1_CASES = sorted(REFERENCE.glob("public_*.json"))
@@ -145,14 +146,15 @@ def test_csv_series_become_one_series_column(tmp_path):
 
 
 def test_workbook_saved_by_libreoffice_gives_the_default_instance():
-    # tests/data/xlsx/make_libreoffice.py: written by instances.xlsx, initial cash typed
+    # tests/data/xlsx/make_libreoffice.py: the SPEC v1 default instance
+    # (tests/data/default_v1.json) written by instances.xlsx, initial cash typed
     # as the formula =2*200000000, saved by LibreOffice (which stores the formula's value
     # and writes booleans as =TRUE() / =FALSE() formulas)
     book = XLSX / "libreoffice_default.xlsx"
     formulas = openpyxl.load_workbook(book)
     assert any(c.data_type == "f" for row in formulas["AI"].iter_rows() for c in row)
-    assert default_instance_dict()["finance"]["initial_cash_usd"] == 2 * 200_000_000
-    tables_equal(load_instance(book), load_default())
+    assert json.loads(V1_DEFAULT.read_text())["finance"]["initial_cash_usd"] == 2 * 200_000_000
+    tables_equal(load_instance(book), load_instance(V1_DEFAULT))
 
 
 def test_v2_workbook_saved_by_libreoffice_gives_the_case_to_15_digits():

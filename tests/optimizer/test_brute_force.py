@@ -1,4 +1,7 @@
-"""An optimum found without the MIP: hypothesis draws tiny instances (v1 fields), every
+"""An optimum found without the MIP: hypothesis draws tiny instances (v1 fields, and in a
+second test SPEC v2 fields too: ASIC models with prices and availability windows, rack
+limits, power price tiers with resale, tenant prepayments with credit periods and
+pre-leased halls), every
 retrofit schedule is enumerated, the LP left by each is solved on its own, and the
 best of them must equal what ``solve`` returns; ``solve``'s plan must be worth the
 same through the plan evaluator. No reference file is involved.
@@ -106,6 +109,46 @@ def tiny_instances(draw) -> dict:
     return raw
 
 
+@st.composite
+def tiny_v2_instances(draw) -> dict:
+    """A tiny instance of ``tiny_instances`` with SPEC v2 fields drawn on top of it."""
+    raw = draw(tiny_instances())
+    n, m, start = raw["horizon"]["periods"], raw["horizon"]["period_months"], raw["horizon"]["start"]
+    models = []
+    for j in range(draw(st.integers(0, 2))):
+        model = {
+            "name": f"G{j}",
+            "efficiency_j_per_th": draw(st.sampled_from([9.7, 13.5])),
+            "price_usd_per_th": {"start": draw(st.sampled_from([4.0, 10.0, 18.0])),
+                                 "annual_growth": draw(st.sampled_from([0.0, -0.3]))},
+        }
+        if draw(st.booleans()):
+            model["available_from"] = month(start, m * draw(st.integers(0, n - 1)))
+        if draw(st.booleans()):
+            model["available_until"] = month(start, m * (n - 1) + 1) if "available_from" in model else month(start, m)
+        models.append(model)
+    if models:
+        raw["markets"]["asic_models"] = models
+    for site in raw["sites"]:
+        if "mining" in site and draw(st.booleans()):
+            site["mining"]["rack_mw"] = float(max(site["grid_mw"]) + draw(st.sampled_from([0, 10])))
+        if draw(st.booleans()):
+            price = site.pop("power_price_usd_per_mwh")
+            f = draw(st.sampled_from([0.8, 0.95]))
+            site["power_price_tiers"] = [
+                {"hours_fraction": f, "price_usd_per_mwh": price},
+                {"hours_fraction": round(1 - f, 10), "price_usd_per_mwh": draw(st.sampled_from([price, 150, 400])),
+                 "resale_usd_per_mwh": draw(st.sampled_from([0, 100, 300]))},
+            ]
+        ai = site["ai"]
+        if draw(st.booleans()):
+            ai["prepayment_usd_per_it_mw"] = draw(st.sampled_from([0.2e6, 1e6]))
+            ai["prepayment_credit_periods"] = draw(st.integers(1, 3))
+        if draw(st.booleans()):
+            ai["leased_on_completion"] = True
+    return raw
+
+
 def site_schedules(inst, site: str) -> list[dict]:
     """Every schedule of one site: blocks per allowed period, at most max_blocks in all."""
     if not inst.sites.at[site, "retrofittable"]:
@@ -166,3 +209,9 @@ def test_solve_equals_the_best_enumerated_schedule(raw: dict) -> None:
     evaluation = evaluate(inst, result.plan)
     assert evaluation.feasible, evaluation.violations.to_string()
     assert evaluation.objective_usd == pytest.approx(best, rel=1e-6, abs=1e-2)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=tiny_v2_instances())
+def test_solve_equals_the_best_enumerated_schedule_v2(raw: dict) -> None:
+    test_solve_equals_the_best_enumerated_schedule.hypothesis.inner_test(raw)

@@ -110,3 +110,39 @@ def test_more_ranks_than_scenarios_is_an_input_error(tmp_path):
     proc = run_ph(path, 2, timeout=120)
     assert proc.returncode == 2
     assert "at most one rank per scenario" in proc.stderr
+
+
+def small_v2_instance() -> dict:
+    """The small instance with the SPEC v2 levers: an ASIC model to buy, price tiers with
+    resale at Rock, a prepaid hall at Fjord; 6 generated hashprice paths (seed 7)."""
+    raw = small_instance()
+    base = {k: v for k, v in raw.items() if k != "scenarios"}
+    base["markets"] = {k: v for k, v in base["markets"].items()}
+    base["markets"]["asic_models"] = [{"name": "S23", "efficiency_j_per_th": 9.7,
+                                       "price_usd_per_th": {"start": 12.0, "annual_growth": -0.15}}]
+    rock, fjord = base["sites"]
+    price = rock.pop("power_price_usd_per_mwh")
+    rock["power_price_tiers"] = [{"hours_fraction": 0.97, "price_usd_per_mwh": price},
+                                 {"hours_fraction": 0.03, "price_usd_per_mwh": price, "resale_usd_per_mwh": 380}]
+    fjord["ai"] = dict(fjord["ai"], prepayment_usd_per_it_mw=2_000_000, prepayment_credit_periods=4)
+    out, _ = generate_scenarios(base, 6, seed=7)
+    return out
+
+
+def test_ph_on_a_v2_instance_reaches_the_extensive_form_optimum_within_the_gap(tmp_path):
+    raw = small_v2_instance()
+    path = tmp_path / "ph_v2.json"
+    path.write_text(json.dumps(raw))
+    ef = solve(instance_from_dict(raw), TIGHT)
+    assert ef.has_plan and ef.fleets is not None
+    proc = run_ph(path, 2)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout)
+    obj, bound = out["objective_usd"], out["bound_usd"]
+    tol = 1e-6 * abs(ef.objective_usd)
+    assert obj <= ef.objective_usd + tol
+    assert bound >= ef.objective_usd - tol
+    assert ef.objective_usd - obj <= out["mip_gap"] * max(abs(obj), 1.0) + tol
+    starts = {(r["site"], r["start"]): r["blocks"] for r in out["retrofits"]}
+    fixed = solve(instance_from_dict(raw), dataclasses.replace(TIGHT, fixed_starts=starts))
+    assert fixed.objective_usd == pytest.approx(obj, rel=1e-6)

@@ -2,7 +2,8 @@
 
     python tests/data/xlsx/make_libreoffice.py
 
-libreoffice_default.xlsx: the default instance written by ``instances.xlsx``, with
+libreoffice_default.xlsx: the SPEC v1 default instance (tests/data/default_v1.json,
+the embedded default before it became a SPEC v2 instance) written by ``instances.xlsx``, with
 Finance's initial_cash_usd typed as the formula ``=2*200000000`` (no saved value in
 the file openpyxl writes), then opened and saved by ``soffice --headless
 --convert-to xlsx``: LibreOffice computes the formula and saves its value, and
@@ -21,18 +22,18 @@ from pathlib import Path
 
 import openpyxl
 
-from instances import default_instance_dict
 from instances.xlsx import write_workbook
 
 HERE = Path(__file__).parent
 V2 = HERE.parent / "reference" / "v2"
+V1_DEFAULT = HERE.parent / "default_v1.json"
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         default = tmp / "libreoffice_default.xlsx"
-        write_workbook(default_instance_dict(), default)
+        write_workbook(json.loads(V1_DEFAULT.read_text()), default)
         wb = openpyxl.load_workbook(default)
         ws = wb["Finance"]
         row = next(r for r in ws.iter_rows(min_row=2) if str(r[0].value).startswith("initial_cash_usd"))
