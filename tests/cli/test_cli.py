@@ -201,3 +201,37 @@ def test_example_prints_json_that_loads():
     raw = json.loads(res.stdout)
     inst = instance_from_dict(raw)
     assert len(inst.sites) >= 1
+
+
+# --------------------------------------------------------------------------- --threads, --log
+
+
+def test_threads_and_log_reach_highs():
+    """``--threads 1 --log`` in a fresh process (HiGHS keeps one thread pool per
+    process): the HiGHS log goes to stderr, says one thread, and reports the optimum
+    printed on stdout (public_007's reference value, tests/data/reference/expected.json);
+    without ``--log`` stderr stays empty."""
+    import subprocess
+    import sys
+
+    from models import MONEY_SCALE
+
+    reference = Path(__file__).parent.parent / "data" / "reference"
+    expected = json.loads((reference / "expected.json").read_text())["public_007.json"]["objective_usd"]
+
+    def run(*extra):
+        return subprocess.run([sys.executable, "-m", "cli.main", "solve", str(reference / "public_007.json"), "--json",
+                               "--mip-gap", "1e-9", *extra], capture_output=True, text=True, timeout=300,
+                              cwd=Path(__file__).parents[2])
+
+    logged = run("--threads", "1", "--log")
+    assert logged.returncode == 0, logged.stderr
+    assert json.loads(logged.stdout)["objective_usd"] == pytest.approx(expected, rel=1e-6)
+    assert "Running HiGHS" in logged.stderr
+    assert "using up to 1 workers across 1 threads" in logged.stderr
+    # HiGHS's own report of the optimum, in the model's money unit (MONEY_SCALE USD)
+    primal = [line.split()[-1] for line in logged.stderr.splitlines() if line.strip().startswith("Primal bound")]
+    assert primal and float(primal[0]) * MONEY_SCALE == pytest.approx(expected, rel=1e-6)
+    quiet = run()
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert json.loads(quiet.stdout)["objective_usd"] == pytest.approx(expected, rel=1e-6)
