@@ -69,6 +69,13 @@ def test_plot_redraws_the_charts_of_a_run(run, tmp_path):
     paths = [Path(line) for line in res.output.split()]
     assert sorted(p.name for p in paths) == sorted(f"{c}.png" for c in CHARTS)
     assert all(p.read_bytes().startswith(PNG) for p in paths)
+    # the images are the charts of the run's tables, whose data
+    # tests/optimizer/reports/test_charts.py reads back from the figures
+    from optimizer.reports.charts import render_charts
+    from optimizer.runs.folder import load_tables
+
+    expected = render_charts(load_tables(run))
+    assert {p.stem: p.read_bytes() for p in paths} == expected
 
 
 def test_plot_and_report_refuse_a_folder_that_is_not_a_run(tmp_path):
