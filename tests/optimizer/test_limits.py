@@ -210,6 +210,6 @@ def test_ctrl_c_in_a_subprocess(hard_file: Path, tmp_path: Path) -> None:
 def test_solve_api_time_limit_without_plan() -> None:
     """The library call (no CLI) gives the same statuses."""
     raw = hard_instance(8, 8)
-    result = solve(instance_from_dict(raw), SolveOptions(time_limit=0.001, mip_gap=1e-9))
+    result = solve(instance_from_dict(raw), SolveOptions(time_limit=1e-9, mip_gap=1e-9))
     assert result.status is Status.NO_SOLUTION
     assert result.objective_usd is None and result.allocation is None
