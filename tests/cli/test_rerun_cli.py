@@ -208,12 +208,6 @@ def test_sweep_on_a_dask_scheduler(instance_file, tmp_path, spied_sweep, monkeyp
     assert_rows_are_cold_solves(out)
 
 
-def test_sweep_on_a_scheduler_that_is_not_there(instance_file):
-    r = invoke("sweep", instance_file, "--vary", "finance.min_cash_usd=0", "--scheduler", "tcp://127.0.0.1:9")
-    assert r.exit_code == 2
-    assert len(r.stderr.splitlines()) == 1 and "tcp://127.0.0.1:9" in r.stderr
-
-
 def test_sweep_with_only_failed_cases_exits_1(instance_file):
     r = invoke("sweep", instance_file, "--vary", "finance.min_cash_usd=1e12")
     assert r.exit_code == 1 and "infeasible" in r.output
