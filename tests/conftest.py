@@ -7,9 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from instances import instance_from_dict
 from optimizer import SolveOptions, solve
+
+# Property tests run the same examples on every run (no random seed, no example
+# database) and never fail on time: a loaded machine is slow, not wrong.
+settings.register_profile("allocate", derandomize=True, deadline=None, database=None)
+settings.load_profile("allocate")
 
 DATA = Path(__file__).parent / "data"
 TIGHT = SolveOptions(mip_gap=1e-9)

@@ -160,10 +160,20 @@ class LiveProgress(HighsLogParser):
     ``start()`` before the solve (it takes the copy of standard error), ``stop()``
     after it (in a ``finally``). The line appears only once ``delay`` seconds have
     passed and only when standard error is a terminal.
+
+    Time is read from ``clock`` (seconds; default ``time.monotonic``), a test seam: the
+    line is shown by :meth:`tick`, called by a timer after ``delay`` seconds and on
+    every log line, once ``clock() - start >= delay``; a test passes its own clock
+    and tells "before the delay" from "after" without waiting.
     """
 
-    def __init__(self, delay: float = 1.0, file=None, refresh_per_second: float = 4.0):
+    clock: Callable[[], float] = staticmethod(time.monotonic)
+
+    def __init__(self, delay: float = 1.0, file=None, refresh_per_second: float = 4.0,
+                 clock: Callable[[], float] | None = None):
         super().__init__()
+        if clock is not None:
+            self.clock = clock
         self.delay = delay
         self.refresh = refresh_per_second
         self._file = file
@@ -178,7 +188,7 @@ class LiveProgress(HighsLogParser):
     def start(self) -> "LiveProgress":
         from rich.console import Console
 
-        self._t0 = time.monotonic()
+        self._t0 = self.clock()
         out = self._file
         if out is None:
             try:
@@ -188,14 +198,24 @@ class LiveProgress(HighsLogParser):
         if out is not None:
             self._console = Console(file=out, highlight=False)
             if self._console.is_terminal:
-                self._timer = threading.Timer(self.delay, self._show)
+                self._timer = threading.Timer(self.delay, self.tick)
                 self._timer.daemon = True
                 self._timer.start()
         return self
 
     @property
     def elapsed(self) -> float:
-        return time.monotonic() - self._t0
+        return self.clock() - self._t0
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        self.tick()
+        return written
+
+    def tick(self) -> None:
+        """Show the line if ``delay`` seconds have passed on ``clock`` (on a terminal only)."""
+        if self._live is None and self._console is not None and self._console.is_terminal and self.elapsed >= self.delay:
+            self._show()
 
     def __rich__(self):
         from rich.text import Text
@@ -208,7 +228,7 @@ class LiveProgress(HighsLogParser):
         from rich.live import Live
 
         with self._show_lock:
-            if self._stopped:
+            if self._stopped or self._live is not None:
                 return
             self._live = Live(self, console=self._console, refresh_per_second=self.refresh, transient=True,
                               redirect_stdout=False, redirect_stderr=False)

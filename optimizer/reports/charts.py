@@ -324,7 +324,7 @@ def _post(values) -> np.ndarray:
     return np.append(v, v[-1]) if len(v) else v
 
 
-def chart_mw_by_site(tables: dict) -> bytes:
+def figure_mw_by_site(tables: dict):
     a = expected(tables["allocation"], tables)
     labels = period_labels(tables)
     a["unleased_mw"] = (a["reserved_ai_grid_mw"] - a["construction_mw"] - a["ai_grid_mw"]).clip(lower=0.0)
@@ -382,10 +382,14 @@ def chart_mw_by_site(tables: dict) -> bytes:
     per = "site" if kind == "site" else "region"
     fig.suptitle(f"Grid MW by {per}: mining vs AI vs construction vs idle{_subtitle(tables)}", fontsize=12, fontweight="bold",
                  y=1 - 0.12 / height)
-    return _png(fig)
+    return fig
 
 
-def chart_retrofit_schedule(tables: dict) -> bytes:
+def chart_mw_by_site(tables: dict) -> bytes:
+    return _png(figure_mw_by_site(tables))
+
+
+def figure_retrofit_schedule(tables: dict):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -434,10 +438,14 @@ def chart_retrofit_schedule(tables: dict) -> bytes:
         fig.legend(handles=legend, loc="outside lower center", ncols=3, fontsize=9, frameon=False)
     total = float(r["it_mw"].sum()) if rows else 0.0
     fig.suptitle(f"Retrofit schedule: {rows} start(s), {total:,.0f} IT MW in all", fontsize=12, fontweight="bold")
-    return _png(fig)
+    return fig
 
 
-def chart_cash_and_debt(tables: dict) -> bytes:
+def chart_retrofit_schedule(tables: dict) -> bytes:
+    return _png(figure_retrofit_schedule(tables))
+
+
+def figure_cash_and_debt(tables: dict):
     f = expected(tables["finance"], tables)
     labels = period_labels(tables)
     f = f.reindex(labels)
@@ -461,10 +469,14 @@ def chart_cash_and_debt(tables: dict) -> bytes:
     _horizon_axis(ax, tables)
     ax.legend(fontsize=9, loc="best")
     fig.suptitle(f"Cash and debt at period end{_subtitle(tables)}", fontsize=12, fontweight="bold")
-    return _png(fig)
+    return fig
 
 
-def chart_ebitda_by_segment(tables: dict) -> bytes:
+def chart_cash_and_debt(tables: dict) -> bytes:
+    return _png(figure_cash_and_debt(tables))
+
+
+def figure_ebitda_by_segment(tables: dict):
     y = yearly_finance(tables)
     months = period_months(tables)
     counts = pd.Series(period_labels(tables)).str[:4].value_counts()
@@ -487,7 +499,11 @@ def chart_ebitda_by_segment(tables: dict) -> bytes:
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=9, loc="best")
     fig.suptitle(f"EBITDA by segment per year{_subtitle(tables)}", fontsize=12, fontweight="bold")
-    return _png(fig)
+    return fig
+
+
+def chart_ebitda_by_segment(tables: dict) -> bytes:
+    return _png(figure_ebitda_by_segment(tables))
 
 
 def _year_names(tables: dict, years) -> list[str]:

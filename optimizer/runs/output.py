@@ -12,16 +12,20 @@ import json
 import math
 import os
 import shutil
+import signal
 import tempfile
-import time
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
 RUN_MARKER = "summary.json"  # a folder holding this file is a previous run
-# seconds to pause after each file: lets the tests kill a run while it writes
-TEST_PAUSE_ENV = "ALLOCATE_TEST_WRITE_PAUSE"
+# Test seam (fault injection): when this variable names a step of ``write_run``, the
+# process kills itself with SIGKILL at that step, so a test can reach every outcome of
+# an interrupted write (see ``write_step``).
+TEST_KILL_ENV = "ALLOCATE_TEST_KILL_AT"
+# test seam: set (to anything) to take the path of systems without an atomic folder exchange
+TEST_NO_EXCHANGE_ENV = "ALLOCATE_TEST_NO_EXCHANGE"
 
 
 class OutputError(Exception):
@@ -56,11 +60,17 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, float_format="%.6f", lineterminator="\n")
 
 
-def _test_pause() -> float:
-    try:
-        return max(float(os.environ.get(TEST_PAUSE_ENV) or 0), 0.0)
-    except ValueError:
-        return 0.0
+def write_step(step: str) -> None:
+    """Mark a step of ``write_run``; a test seam, a no-op unless ``ALLOCATE_TEST_KILL_AT``
+    equals ``step``, in which case the process dies at once (SIGKILL: no cleanup runs).
+
+    Steps, in order: ``file:<name>`` after each file is written in the scratch folder,
+    ``moved-old`` after a previous run was moved aside (only where the two folders cannot
+    be exchanged atomically, see :func:`exchange`), ``renamed`` after the new folder
+    took the target's name (before the previous run is deleted).
+    """
+    if os.environ.get(TEST_KILL_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def check_target(out_dir: str | Path, force: bool = False) -> Path:
@@ -115,23 +125,23 @@ def write_run(out_dir: str | Path, writers: dict[str, Callable[[Path], None]], f
     except OSError as exc:
         raise OutputError(f"--out {target}: cannot create: {exc.strerror or exc}") from None
     try:
-        pause = _test_pause()
         for name, write in writers.items():
             write(tmp / name)
-            if pause > 0:
-                time.sleep(pause)
+            write_step(f"file:{name}")
         old = None
-        if target.exists() and exchange(tmp, target):
+        if target.exists() and not os.environ.get(TEST_NO_EXCHANGE_ENV) and exchange(tmp, target):
             old = tmp  # it holds the previous run now: the folder was never absent
+            write_step("renamed")
         elif target.exists():  # no atomic exchange here: move the old run aside first
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
             os.rmdir(old)
             os.replace(target, old)
-            if pause > 0:
-                time.sleep(pause)
+            write_step("moved-old")
             os.replace(tmp, target)
+            write_step("renamed")
         else:
             os.replace(tmp, target)
+            write_step("renamed")
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:

@@ -12,6 +12,7 @@ mine_and_lease.json (one quarter, discount 0):
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -99,10 +100,115 @@ def test_solve_csv_series_file():
     assert out["periods"] == ["2026-01", "2026-04", "2026-07", "2026-10"]
 
 
-def test_solve_report_without_json():
-    res = invoke("solve", TINY / "mine_and_lease.json")
+MONEY = re.compile(r"^(-?)\$([\d,]+(?:\.(\d+))?)([kMB]?)$")
+
+
+def parse_money(text: str) -> tuple[float, float]:
+    """A report's money figure ("$3.2M", "$926k", "-$12", "$0") as (USD, half a unit of
+    its last digit): the rounding the figure may hide."""
+    m = MONEY.match(text.strip())
+    assert m, text
+    unit = {"": 1.0, "k": 1e3, "M": 1e6, "B": 1e9}[m.group(4)]
+    decimals = len(m.group(3) or "")
+    value = float(m.group(2).replace(",", "")) * unit * (-1 if m.group(1) else 1)
+    return value, 0.5 * unit * 10.0 ** -decimals
+
+
+TITLES = ("Retrofit schedule", "Average MW per year", "Financing (expected over the horizon)", "Marginal values")
+
+
+def report_tables(text: str) -> dict[str, list[list[str]]]:
+    """The rows of each boxed table of a report, by title (rich may wrap a title)."""
+    tables, title, before = {}, None, []
+    for line in text.splitlines():
+        if line.startswith("┏"):
+            joined = " ".join(" ".join(before[-3:]).split())
+            known = [t for t in TITLES if t in joined]
+            title = known[0] if known else joined  # a table this test does not read
+            tables[title] = []
+        elif line.startswith("│") and title is not None:
+            tables[title].append([cell.strip() for cell in line.strip().strip("│").split("│")])
+        elif line.startswith("└"):
+            title, before = None, []
+        elif not line.startswith(("┃", "┡")):
+            before.append(line.strip())
+    return tables
+
+
+def assert_money(text: str, usd: float) -> None:
+    value, half = parse_money(text)
+    assert abs(value - usd) <= half + 1e-6, (text, usd)
+
+
+def test_solve_report_numbers_are_the_plan_s(monkeypatch):
+    """The text report of public_007: every figure a user reads equals the plan's own
+    tables (summed here from the result's finance and allocation, not through the
+    report's helpers), up to the rounding of the figure shown."""
+    import cli.report
+
+    printed = []
+    real = cli.report.print_report
+
+    def spy(result, console=None):
+        printed.append(result)
+        return real(result, console)
+
+    monkeypatch.setattr(cli.report, "print_report", spy)
+    res = invoke("solve", Path(__file__).parent.parent / "data" / "reference" / "public_007.json")
+    assert res.exit_code == 0, res.output
+    (result,) = printed
+    lines = res.stdout.splitlines()
+    assert lines[1] == "status     optimal (proven optimal)"
+    npv = re.match(r"NPV +(\S+) +\(bound (\S+), gap", lines[2])
+    assert_money(npv.group(1), result.objective_usd)
+    assert_money(npv.group(2), result.bound_usd)
+    tables = report_tables(res.stdout)
+
+    schedule = tables["Retrofit schedule"]
+    assert len(schedule) == len(result.retrofits) > 0
+    for row, r in zip(schedule, result.retrofits.itertuples()):
+        assert row[:3] == [r.site, r.start, str(int(r.blocks))]
+        assert float(row[3].replace(",", "")) == pytest.approx(r.it_mw, abs=0.5)
+        assert row[4] == r.online
+        assert_money(row[5], r.capex_usd)
+
+    # average MW per year: the sites' MW summed per period, averaged over the year's periods
+    alloc = result.allocation.groupby(level="period").sum()
+    years = alloc.groupby(alloc.index.str[:4]).mean()
+    mw = tables["Average MW per year"]
+    assert [row[0] for row in mw] == list(years.index)
+    for row in mw:
+        for cell, col in zip(row[1:], ["mine_mw", "ai_it_mw", "ai_grid_mw", "construction_mw", "idle_mw"]):
+            assert float(cell.replace(",", "")) == pytest.approx(years.loc[row[0], col], abs=0.5)
+
+    fin = result.finance
+    expected = {"EBITDA": fin["ebitda_usd"].sum(), "AI capex": fin["capex_usd"].sum(), "debt drawn": fin["draws_usd"].sum(),
+                "interest": fin["interest_usd"].sum(), "dividends": fin["dividend_usd"].sum(),
+                "peak debt": fin["debt_usd"].max(), "lowest cash": fin["cash_usd"].min()}
+    financing = {row[0]: row[1] for row in tables["Financing (expected over the horizon)"]}
+    assert set(financing) == set(expected)
+    for label, usd in expected.items():
+        assert_money(financing[label], usd)
+
+
+def test_solve_report_of_the_tiny_instance_by_hand():
+    """mine_and_lease.json (module docstring): NPV 3,155,250; one block at A in 2026-01
+    (capex 1,000,000); EBITDA = 1,155,250 + 10 MW * 1000 kW * 100 USD * 3 months = 4,155,250."""
+    res = invoke("solve", TINY / "mine_and_lease.json", "--mip-gap", "1e-9")
     assert res.exit_code == 0
-    assert "optimal" in res.stdout
+    lines = res.stdout.splitlines()
+    assert lines[1] == "status     optimal (proven optimal)"
+    assert_money(re.match(r"NPV +(\S+)", lines[2]).group(1), 3_155_250)
+    tables = report_tables(res.stdout)
+    (row,) = tables["Retrofit schedule"]
+    assert row[:5] == ["A", "2026-01", "1", "10", "2026-01"]
+    assert_money(row[5], 1_000_000)
+    assert tables["Average MW per year"] == [["2026", "10", "10", "10", "0", "0"]]
+    financing = {r[0]: r[1] for r in tables["Financing (expected over the horizon)"]}
+    assert_money(financing["EBITDA"], 4_155_250)
+    assert_money(financing["AI capex"], 1_000_000)
+    for item in ("debt drawn", "interest", "peak debt"):
+        assert financing[item] == "$0"
 
 
 # --------------------------------------------------------------------------- exit codes
@@ -195,9 +301,46 @@ def test_validate_bad_file():
     assert "markets.hashprice_usd_per_ph_day" in res.stderr
 
 
-def test_example_prints_json_that_loads():
+def test_example_prints_the_embedded_default_instance():
     res = invoke("example")
     assert res.exit_code == 0, res.output
     raw = json.loads(res.stdout)
+    # the file the package ships (instances/data/default.json), read here directly
+    shipped = json.loads((Path(__file__).parents[2] / "instances" / "data" / "default.json").read_text())
+    assert raw == shipped
     inst = instance_from_dict(raw)
-    assert len(inst.sites) >= 1
+    assert list(inst.sites.index) == [s["name"] for s in shipped["sites"]]
+
+
+# --------------------------------------------------------------------------- --threads, --log
+
+
+def test_threads_and_log_reach_highs():
+    """``--threads 1 --log`` in a fresh process (HiGHS keeps one thread pool per
+    process): the HiGHS log goes to stderr, says one thread, and reports the optimum
+    printed on stdout (public_007's reference value, tests/data/reference/expected.json);
+    without ``--log`` stderr stays empty."""
+    import subprocess
+    import sys
+
+    from models import MONEY_SCALE
+
+    reference = Path(__file__).parent.parent / "data" / "reference"
+    expected = json.loads((reference / "expected.json").read_text())["public_007.json"]["objective_usd"]
+
+    def run(*extra):
+        return subprocess.run([sys.executable, "-m", "cli.main", "solve", str(reference / "public_007.json"), "--json",
+                               "--mip-gap", "1e-9", *extra], capture_output=True, text=True, timeout=300,
+                              cwd=Path(__file__).parents[2])
+
+    logged = run("--threads", "1", "--log")
+    assert logged.returncode == 0, logged.stderr
+    assert json.loads(logged.stdout)["objective_usd"] == pytest.approx(expected, rel=1e-6)
+    assert "Running HiGHS" in logged.stderr
+    assert "using up to 1 workers across 1 threads" in logged.stderr
+    # HiGHS's own report of the optimum, in the model's money unit (MONEY_SCALE USD)
+    primal = [line.split()[-1] for line in logged.stderr.splitlines() if line.strip().startswith("Primal bound")]
+    assert primal and float(primal[0]) * MONEY_SCALE == pytest.approx(expected, rel=1e-6)
+    quiet = run()
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert json.loads(quiet.stdout)["objective_usd"] == pytest.approx(expected, rel=1e-6)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +36,9 @@ def test_ctrl_c_during_start_up_is_one_line_and_exit_130() -> None:
 def test_entry_runs_the_command_line() -> None:
     proc = subprocess.run([sys.executable, "-c", "import sys; sys.argv=['allocate','--version']; from cli.entry import main; main()"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0
-    assert "version" in proc.stdout
+    # the installed package's version (pyproject.toml), as the last word of the line
+    assert proc.stdout.split() == ["allocate,", "version", version("allocate")]
+    assert proc.stderr == ""
 
 
 # What ``allocate --version`` / ``--help`` leave unimported (the command modules load on use).

@@ -126,14 +126,28 @@ def test_evaluate_v2_plan(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def test_solve_starts_reports_gap() -> None:
-    result = run("solve", SMALL, "--mip-gap", "1e-9", "--starts", str(DATA / "starts_ok.csv"), "--json")
+def test_solve_starts_reports_gap(tmp_path: Path) -> None:
+    """A block at A one quarter late (2027-07; the optimum starts it in 2027-04): the
+    figures equal the plan evaluator's prices of the optimal plan and of the best plan
+    with that schedule, each found by its own solve."""
+    from optimizer import SolveOptions, solve
+    from optimizer.evaluator import evaluate
+
+    inst = load_instance(SMALL)
+    optimum = evaluate(inst, solve(inst, SolveOptions(mip_gap=1e-9)).plan)
+    late = evaluate(inst, solve(inst, SolveOptions(mip_gap=1e-9, fixed_starts={("A", "2027-07"): 1})).plan)
+    assert optimum.feasible and late.feasible
+    starts = tmp_path / "late.csv"
+    starts.write_text("site,start,blocks\nA,2027-07,1\n")
+    result = run("solve", SMALL, "--mip-gap", "1e-9", "--starts", str(starts), "--json")
     assert result.exit_code == 0, result.output
     cmp = json.loads(result.stdout)["starts_comparison"]
     assert cmp["status"] == "optimal"
-    assert cmp["schedule"] == [{"site": "A", "start": "2027-04", "blocks": 1}]
-    assert cmp["gap_usd"] == pytest.approx(cmp["optimum_usd"] - cmp["schedule_npv_usd"])
-    assert cmp["gap_usd"] >= -1e-6 * abs(cmp["optimum_usd"])
+    assert cmp["schedule"] == [{"site": "A", "start": "2027-07", "blocks": 1}]
+    assert cmp["optimum_usd"] == pytest.approx(optimum.objective_usd, rel=1e-9)
+    assert cmp["schedule_npv_usd"] == pytest.approx(late.objective_usd, rel=1e-9)
+    assert cmp["gap_usd"] == pytest.approx(optimum.objective_usd - late.objective_usd, rel=1e-6)
+    assert cmp["gap_usd"] > 1e6  # a quarter of lease lost: about $3.9M
     assert cmp["first_violation"] is None
 
 

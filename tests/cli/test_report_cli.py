@@ -4,7 +4,6 @@ report (rendered by headless Chromium when present), and the live solve progress
 from __future__ import annotations
 
 import base64
-import copy
 import io
 import json
 import os
@@ -70,6 +69,13 @@ def test_plot_redraws_the_charts_of_a_run(run, tmp_path):
     paths = [Path(line) for line in res.output.split()]
     assert sorted(p.name for p in paths) == sorted(f"{c}.png" for c in CHARTS)
     assert all(p.read_bytes().startswith(PNG) for p in paths)
+    # the images are the charts of the run's tables, whose data
+    # tests/optimizer/reports/test_charts.py reads back from the figures
+    from optimizer.reports.charts import render_charts
+    from optimizer.runs.folder import load_tables
+
+    expected = render_charts(load_tables(run))
+    assert {p.stem: p.read_bytes() for p in paths} == expected
 
 
 def test_plot_and_report_refuse_a_folder_that_is_not_a_run(tmp_path):
@@ -182,17 +188,17 @@ def _log_and_best() -> tuple[str, float]:
     return log.getvalue(), res.incumbent_objective * MONEY_SCALE
 
 
-def test_live_progress_line_on_a_terminal_and_silence_elsewhere(tmp_path):
-    import pty
+class FakeClock:
+    """Seconds that move only when the test moves them (``LiveProgress(clock=...)``)."""
 
-    log, best = _log_and_best()
-    master, slave = pty.openpty()
-    term = os.fdopen(slave, "w")
-    shown = LiveProgress(delay=0.05, file=term).start()
-    _replay(shown, log)
-    time.sleep(0.6)
-    shown.stop()
-    term.close()
+    def __init__(self, now: float = 100.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _drain(master: int) -> str:
     out = b""
     while select.select([master], [], [], 0.1)[0]:
         try:
@@ -203,47 +209,64 @@ def test_live_progress_line_on_a_terminal_and_silence_elsewhere(tmp_path):
             break
         out += chunk
     os.close(master)
-    text = out.decode(errors="replace")
+    return out.decode(errors="replace")
+
+
+def test_live_progress_line_after_one_second_on_a_terminal_and_silence_elsewhere(tmp_path):
+    """The line appears once the (injected) clock says 1 s has passed, not a tick before."""
+    import pty
+
+    log, best = _log_and_best()
+    lines = log.splitlines(keepends=True)
+    half = len(lines) // 2
+    master, slave = pty.openpty()
+    term = os.fdopen(slave, "w")
+    clock = FakeClock()
+    shown = LiveProgress(file=term, clock=clock).start()  # the default delay: 1 s
+    clock.now = 100.999
+    for line in lines[:half]:
+        shown.write(line)
+    shown.tick()  # what the timer does: still before the delay
+    assert not shown.shown
+    clock.now = 101.0
+    for line in lines[half:]:
+        shown.write(line)
     assert shown.shown
-    assert f"best ${best / 1e6:,.2f}M" in text and "gap 0.00%" in text and "solving" in text
+    shown.stop()
+    term.close()
+    text = _drain(master)
+    assert f"best ${best / 1e6:,.2f}M" in text and "gap 0.00%" in text and "solving 1.0 s" in text
 
     plain = tmp_path / "stderr.txt"
-    with open(plain, "w") as fh:  # not a terminal: nothing shown
-        quiet = LiveProgress(delay=0.0, file=fh).start()
+    with open(plain, "w") as fh:  # not a terminal: nothing shown, however late
+        clock = FakeClock()
+        quiet = LiveProgress(file=fh, clock=clock).start()
+        clock.now += 60
         _replay(quiet, log)
-        time.sleep(0.2)
+        quiet.tick()
         quiet.stop()
     assert not quiet.shown and plain.read_text() == ""
 
 
-def _slow_instance(path: Path) -> Path:
-    """public_007 grown to 48 sites x 36 months: HiGHS needs well over a second."""
-    raw = json.loads((REF / "public_007.json").read_text())
-    raw["horizon"] = {"start": "2026-01", "periods": 36, "period_months": 1}
-    raw["markets"]["hashprice_usd_per_ph_day"] = [30.0 + (7 * k) % 30 for k in range(36)]
-    raw["finance"]["capex_budget_usd"] = 30e6
-    sites = []
-    for k in range(12):
-        for s in raw["sites"]:
-            s = copy.deepcopy(s)
-            s["name"] = f"{s['name']}_{k}"
-            if isinstance(s["grid_mw"], list):
-                s["grid_mw"] = 20
-            if isinstance(s["ai"].get("lease_usd_per_kw_month"), list):
-                s["ai"]["lease_usd_per_kw_month"] = 110 + k
-            s["ai"]["capex_usd_per_it_mw"] *= 0.8 + 0.035 * k
-            sites.append(s)
-    raw["sites"] = sites
-    raw["name"] = "slow"
-    path.write_text(json.dumps(raw))
-    return path
+# ``allocate solve`` in a child process on a terminal, with the progress line's clock
+# replaced by one that moves 0.25 s at every reading: the line is due after four
+# readings, whatever the speed of the machine.
+PROGRESS_CHILD = """
+import itertools, sys
+import optimizer.backend.progress as progress
+ticks = itertools.count(0.0, 0.25)
+progress.LiveProgress.clock = staticmethod(lambda: next(ticks))
+import cli.main
+sys.argv = ["allocate", "solve", *sys.argv[1:]]
+cli.main.main()
+"""
 
 
 def _solve_on_a_terminal(instance: Path, *extra: str) -> subprocess.Popen:
     import pty
 
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "solve", str(instance), "--time-limit", "1.2", *extra],
+    proc = subprocess.Popen([sys.executable, "-c", PROGRESS_CHILD, str(instance), *extra],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave,
                             cwd=Path(__file__).parent.parent.parent)
     os.close(slave)
@@ -269,10 +292,12 @@ def _read_all(proc: subprocess.Popen, timeout: float = 120) -> str:
     return out.decode(errors="replace")
 
 
-def test_solve_longer_than_a_second_shows_progress_unless_quiet(tmp_path):
-    instance = _slow_instance(tmp_path / "slow.json")
+def test_solve_longer_than_a_second_shows_progress_unless_quiet():
+    instance = REF / "public_007.json"
     loud = _solve_on_a_terminal(instance)
+    loud_text = _read_all(loud)
     quiet = _solve_on_a_terminal(instance, "--quiet")
-    loud_text, quiet_text = _read_all(loud), _read_all(quiet)
+    quiet_text = _read_all(quiet)
+    assert loud.returncode == quiet.returncode == 0
     assert re.search(r"solving \d+\.\d s", loud_text), loud_text[-2000:]
     assert "solving" not in quiet_text, quiet_text[-2000:]

@@ -145,6 +145,70 @@ def test_sweep_writes_csv_and_table(instance_file, tmp_path):
     assert invoke("sweep", instance_file, "--vary", "finance.min_cash_usd=0", "--out", out, "--force").exit_code == 0
 
 
+LEASES = [60, 70, 80, 90, 100]  # five cases: two chunks (at least 4 cases a chunk), so two workers share them
+
+
+@pytest.fixture
+def spied_sweep(monkeypatch):
+    """``run_sweep`` as the sweep command calls it, with the calls recorded."""
+    import cli.sweep_cmd
+    import optimizer.analyses.sweep
+
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return optimizer.analyses.sweep.run_sweep(*args, **kwargs)
+
+    monkeypatch.setattr(cli.sweep_cmd, "run_sweep", spy)
+    return calls
+
+
+def assert_rows_are_cold_solves(out: Path) -> None:
+    rows = pd.read_csv(out / "sweep.csv")
+    assert list(rows["case"]) == [1, 2, 3, 4, 5] and list(rows["sites.R.ai.lease_usd_per_kw_month"]) == LEASES
+    for row in rows.to_dict("records"):
+        lease = row["sites.R.ai.lease_usd_per_kw_month"]
+        cold = solve(instance_from_dict(apply_overrides(base(), [("sites.R.ai.lease_usd_per_kw_month", lease)])), TIGHT)
+        assert row["status"] == "optimal"
+        assert row["npv_usd"] == pytest.approx(cold.objective_usd, rel=1e-6)
+
+
+def test_sweep_jobs_runs_the_cases_in_two_processes(instance_file, tmp_path, spied_sweep):
+    out = tmp_path / "jobs"
+    vary = "sites.R.ai.lease_usd_per_kw_month=" + ",".join(map(str, LEASES))
+    r = invoke("sweep", instance_file, "--vary", vary, "--jobs", "2", "--out", out, "--mip-gap", "1e-9")
+    assert r.exit_code == 0, r.output
+    assert [(c["jobs"], c["scheduler"]) for c in spied_sweep] == [(2, None)]
+    assert_rows_are_cold_solves(out)
+    assert "Sweep: 5 cases" in r.output
+
+
+def test_sweep_on_a_dask_scheduler(instance_file, tmp_path, spied_sweep, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    import threading
+
+    import optimizer.analyses.sweep
+
+    real_chunk, log = optimizer.analyses.sweep.run_chunk, tmp_path / "chunks.txt"
+
+    def chunk_spy(chunk, *args, **kwargs):  # shipped to the worker (by value): it leaves a line in a file
+        with open(log, "a") as fh:
+            fh.write(f"{threading.current_thread() is threading.main_thread()} {len(chunk.cases)}\n")
+        return real_chunk(chunk, *args, **kwargs)
+
+    monkeypatch.setattr(optimizer.analyses.sweep, "run_chunk", chunk_spy)
+    out = tmp_path / "dask"
+    vary = "sites.R.ai.lease_usd_per_kw_month=" + ",".join(map(str, LEASES))
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        r = invoke("sweep", instance_file, "--vary", vary, "--scheduler", cluster.scheduler_address, "--out", out, "--mip-gap", "1e-9")
+    assert r.exit_code == 0, r.output
+    assert [c["scheduler"] for c in spied_sweep] == [cluster.scheduler_address]
+    # both chunks of cases (4 and 1) ran on the cluster's worker, not in the command's thread
+    assert sorted(log.read_text().splitlines()) == ["False 1", "False 4"]
+    assert_rows_are_cold_solves(out)
+
+
 def test_sweep_with_only_failed_cases_exits_1(instance_file):
     r = invoke("sweep", instance_file, "--vary", "finance.min_cash_usd=1e12")
     assert r.exit_code == 1 and "infeasible" in r.output

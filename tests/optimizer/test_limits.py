@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -59,21 +58,26 @@ def test_classify(name: str, has_plan: bool, status: Status, words: str) -> None
 
 # ---- time limits on a MIP HiGHS cannot close quickly ----------------------------------
 def test_tiny_time_limit_without_plan(hard_file: Path) -> None:
-    result = CliRunner().invoke(main, ["solve", str(hard_file), "--time-limit", "0.001", "--mip-gap", "1e-9"])
+    # one nanosecond: HiGHS reads its clock before its first heuristic, so no machine
+    # is fast enough to find a plan within it
+    result = CliRunner().invoke(main, ["solve", str(hard_file), "--time-limit", "1e-9", "--mip-gap", "1e-9"])
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert result.exit_code == 1
     assert "status     no_solution (time limit reached before any plan was found)" in result.stdout
     assert result.stderr == "no plan: time limit reached before any plan was found\n"
 
 
-def test_time_limit_with_plan(hard_file: Path) -> None:
-    # HiGHS's feasibility-jump heuristic finds a plan within ~0.2 s; the 1e-9 gap is
-    # out of reach in 3 s (the root bound is still ~10% above the incumbent)
-    result = CliRunner().invoke(main, ["solve", str(hard_file), "--time-limit", "3", "--mip-gap", "1e-9", "--json"])
+def test_a_limit_with_a_plan_in_hand(hard_file: Path, monkeypatch) -> None:
+    """HiGHS stopped by a limit after its first plan (a solution limit instead of a
+    time limit: it counts plans, not seconds, so it stops at the same point on every
+    machine): status ``feasible``, exit 0, the plan and its gap reported."""
+    monkeypatch.setitem(SOLVE_MODULE.HIGHS_DEFAULTS, "mip_max_improving_sols", 1)
+    result = CliRunner().invoke(main, ["solve", str(hard_file), "--mip-gap", "1e-9", "--json"])
     assert result.exit_code == 0, result.stdout + result.stderr
     data = json.loads(result.stdout)
     assert data["status"] == "feasible"
-    assert data["reason"] == "time limit reached with a plan in hand"
+    assert data["reason"] == "solution limit reached with a plan in hand"
+    # the first plan of the hard instance is ~10% below the root bound: far from 1e-9
     assert data["mip_gap"] > 1e-9
     assert data["bound_usd"] >= data["objective_usd"]
 
@@ -110,14 +114,6 @@ def test_interruptible_before_highs_exists() -> None:
 def test_ctrl_c_keeps_the_incumbent(hard_file: Path, monkeypatch) -> None:
     """SIGINT sent by HiGHS's own callback as soon as it finds its first plan: HiGHS
     stops at its next interrupt check and the CLI reports that plan."""
-    made = []
-    real_factory = SOLVE_MODULE.new_highs
-
-    def factory():
-        made.append(real_factory())
-        return made[-1]
-
-    monkeypatch.setattr(SOLVE_MODULE, "new_highs", factory)
     fired = []
 
     def on_plan(event) -> None:
@@ -125,14 +121,7 @@ def test_ctrl_c_keeps_the_incumbent(hard_file: Path, monkeypatch) -> None:
             fired.append(True)
             os.kill(os.getpid(), signal.SIGINT)
 
-    def hook() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (not made or made[0]._solver_model is None):
-            time.sleep(0.0005)
-        if made and made[0]._solver_model is not None:
-            made[0]._solver_model.cbMipImprovingSolution += on_plan
-
-    threading.Thread(target=hook, daemon=True).start()
+    monkeypatch.setattr(SOLVE_MODULE, "new_highs", with_plan_callback(SOLVE_MODULE.new_highs, on_plan))
     result = CliRunner().invoke(main, ["solve", str(hard_file), "--mip-gap", "1e-9"])
     assert fired, "HiGHS found no plan"
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
@@ -142,38 +131,59 @@ def test_ctrl_c_keeps_the_incumbent(hard_file: Path, monkeypatch) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
-# Runs ``allocate solve`` in a child process that writes a marker file once HiGHS has
-# found its first plan (an observation hook only: new_highs wrapped to register a
-# HiGHS callback); the test then sends the child a real SIGINT.
+def with_plan_callback(real_factory, on_plan):
+    """``new_highs`` wrapped so that ``on_plan`` is subscribed to HiGHS's improving-plan
+    callback after the model is passed and before HiGHS runs (an observation hook)."""
+
+    def factory():
+        handle = real_factory()
+        real_run = handle.run
+
+        def run(*args, **kwargs):
+            handle.highs.cbMipImprovingSolution += on_plan
+            return real_run(*args, **kwargs)
+
+        handle.run = run
+        return handle
+
+    return factory
+
+
+# Runs ``allocate solve`` in a child process that, at HiGHS's first plan, writes a
+# marker file and holds HiGHS inside the callback until the test has sent its SIGINT
+# (it then writes a second file): the signal reaches a solve that is still running,
+# whatever the speed of the machine.
 CHILD = """
-import os, sys, threading, time
-marker, instance = sys.argv[1], sys.argv[2]
+import os, sys, time
+marker, sent, instance = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.argv = ["allocate", "solve", instance, "--mip-gap", "1e-9"]
 import cli.main
 import optimizer.solve  # cli.main loads the solve command (and optimizer.solve) only when it runs
 module = sys.modules["optimizer.solve"]
-made, real = [], module.new_highs
-def factory():
-    made.append(real())
-    return made[-1]
-module.new_highs = factory
+real = module.new_highs
 def on_plan(event):
     if not os.path.exists(marker):
         open(marker, "w").close()
-def hook():
-    while not made or made[0]._solver_model is None:
-        time.sleep(0.0005)
-    made[0]._solver_model.cbMipImprovingSolution += on_plan
-threading.Thread(target=hook, daemon=True).start()
+        while not os.path.exists(sent):
+            time.sleep(0.001)
+def factory():
+    handle = real()
+    real_run = handle.run
+    def run(*args, **kwargs):
+        handle.highs.cbMipImprovingSolution += on_plan
+        return real_run(*args, **kwargs)
+    handle.run = run
+    return handle
+module.new_highs = factory
 cli.main.main()
 """
 
 
 def test_ctrl_c_in_a_subprocess(hard_file: Path, tmp_path: Path) -> None:
     """A real SIGINT to a solving ``allocate``: clean exit, the plan in hand reported."""
-    marker = tmp_path / "has_plan"
+    marker, sent = tmp_path / "has_plan", tmp_path / "sent"
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(marker), str(hard_file)],
+        [sys.executable, "-c", CHILD, str(marker), str(sent), str(hard_file)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -186,6 +196,7 @@ def test_ctrl_c_in_a_subprocess(hard_file: Path, tmp_path: Path) -> None:
         assert marker.exists(), "HiGHS found no plan"
         assert proc.poll() is None, "the solve ended before it could be interrupted"
         proc.send_signal(signal.SIGINT)
+        sent.touch()
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -200,6 +211,6 @@ def test_ctrl_c_in_a_subprocess(hard_file: Path, tmp_path: Path) -> None:
 def test_solve_api_time_limit_without_plan() -> None:
     """The library call (no CLI) gives the same statuses."""
     raw = hard_instance(8, 8)
-    result = solve(instance_from_dict(raw), SolveOptions(time_limit=0.001, mip_gap=1e-9))
+    result = solve(instance_from_dict(raw), SolveOptions(time_limit=1e-9, mip_gap=1e-9))
     assert result.status is Status.NO_SOLUTION
     assert result.objective_usd is None and result.allocation is None

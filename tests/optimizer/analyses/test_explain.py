@@ -46,7 +46,12 @@ def miner(**finance) -> dict:
 
 
 def test_margin_derivation() -> None:
-    assert E == pytest.approx(1_405_250.0, abs=1e-6)
+    """The model's EBITDA of the miner, quarter by quarter, is the E derived above."""
+    result = solve(instance_from_dict(miner(initial_cash_usd=C0)))
+    assert result.status is Status.OPTIMAL
+    ebitda = result.finance.xs("base", level="scenario")["ebitda_usd"]
+    assert list(ebitda.index) == PERIODS
+    assert list(ebitda) == pytest.approx([1_405_250.0] * 4, abs=1e-3)
 
 
 # Minimum cash. With initial cash C0 = 5M and no debt, the most cash the portfolio can

@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-from optimizer.runs.output import TEST_PAUSE_ENV
+from optimizer.runs.output import TEST_KILL_ENV, TEST_NO_EXCHANGE_ENV
 
 from run_compare import differences, files
 
@@ -145,51 +143,95 @@ def can_exchange(parent: Path) -> bool:
 
 
 # ---- SIGKILL while writing -------------------------------------------------------------
-def test_sigkill_leaves_old_or_new_run(small_file: Path, tmp_path: Path) -> None:
-    """Kill ``allocate solve --out DIR`` at random moments while it writes (a test hook
-    pauses after each file and before the final rename); DIR must always be absent,
-    the previous run or the new one, complete. The new run equals the previous one
-    apart from timings.json, so "complete" is checked against a reference run file by file."""
-    reference = tmp_path / "reference"
-    assert run("solve", str(small_file), "--out", str(reference)).exit_code == 0
-    n_files = len(list(reference.iterdir()))
+PREVIOUS_MARK = "previous-run.txt"  # tells the previous run from the new one
+
+
+def _outcome(out: Path) -> str:
+    """What a reader finds in ``out`` after the kill: the new run complete, the
+    previous run kept, or nothing (the previous run then waits in a hidden .old- folder)."""
+    if not out.exists():
+        return "absent"
+    return "previous kept" if (out / PREVIOUS_MARK).exists() else "complete"
+
+
+# (is there a previous run, may the system exchange two folders atomically, the step of
+# write_run at which the process is killed, what DIR then holds). write_run writes
+# every file into a scratch folder; then, where the system can (Linux: renameat2),
+# it exchanges the scratch folder and DIR in one step, else it moves the previous run
+# aside and renames the scratch folder to DIR; only then is the previous run deleted.
+# So: killed while writing files -> DIR untouched (absent, or the previous run);
+# killed between the two renames (no exchange) -> absent, the previous run in a
+# hidden folder; killed after the new run took DIR's name -> the new run, complete.
+KILLS = [
+    (False, True, "file:summary.json", "absent"),  # the first file written
+    (True, True, "file:instance.json", "previous kept"),  # the last file written
+    (True, True, "renamed", "complete"),  # exchanged: the previous run waits in the scratch folder
+    (True, False, "moved-old", "absent"),
+    (True, False, "renamed", "complete"),
+]
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory) -> tuple[Path, Path]:
+    """A run of the small instance and the instance file it came from."""
+    folder = tmp_path_factory.mktemp("reference")
+    path = folder / "small.json"
+    path.write_text(json.dumps(small_instance()))
+    assert run("solve", str(path), "--out", str(folder / "run")).exit_code == 0
+    return path, folder / "run"
+
+
+@pytest.mark.parametrize("previous, exchange_ok, step, expected", KILLS)
+def test_sigkill_leaves_old_or_new_run(reference_run, tmp_path: Path, previous: bool, exchange_ok: bool, step: str, expected: str) -> None:
+    """Kill ``allocate solve --out DIR --force`` with SIGKILL at a chosen step of the
+    writer (the fault-injection hook ``optimizer.runs.output.write_step``); DIR must be
+    absent, the previous run untouched or the new one complete, and a previous run
+    is never lost. The new run equals the reference run apart from timings.json, so
+    "complete" is checked file by file."""
+    instance, reference = reference_run
+    if exchange_ok and previous and step == "renamed" and not can_exchange(tmp_path):
+        pytest.skip("this system cannot exchange two folders atomically")
     out = tmp_path / "out"
-    pause = 0.05
-    env = dict(os.environ, **{TEST_PAUSE_ENV: str(pause)})
-    rng = random.Random(4)
-    outcomes = []
-    for attempt in range(3):
-        if attempt == 1:  # from the second try on there is a previous run to protect
-            shutil.copytree(reference, out)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "solve", str(small_file), "--out", str(out), "--force"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            cwd=ROOT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while not any(".tmp-" in p.name for p in tmp_path.iterdir()) and time.monotonic() < deadline:
-                assert proc.poll() is None, "the run ended before it started writing"
-                time.sleep(0.002)
-            # writing has started: (n_files + 1) pauses cover the files and the swap
-            time.sleep(rng.uniform(0, (n_files + 1) * pause))
-        finally:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(30)
-        if out.exists():
-            assert differences(reference, out) == [], f"attempt {attempt}: incomplete run"
-            outcomes.append("complete")
-        else:
-            # killed before the rename (first try), or between the two renames where the
-            # system cannot exchange two folders in one step
-            assert attempt == 0 or (not can_exchange(tmp_path) and any(".old-" in p.name for p in tmp_path.iterdir()))
-            outcomes.append("absent")
-        for p in tmp_path.iterdir():  # what a killed run leaves: hidden scratch folders
-            if ".tmp-" in p.name or ".old-" in p.name:
-                shutil.rmtree(p)
-    assert len(outcomes) == 3
+    if previous:
+        shutil.copytree(reference, out)
+        (out / PREVIOUS_MARK).write_text("the run before")
+    env = dict(os.environ, **{TEST_KILL_ENV: step})
+    if not exchange_ok:
+        env[TEST_NO_EXCHANGE_ENV] = "1"
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.main", "solve", str(instance), "--out", str(out), "--force"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert proc.returncode == -signal.SIGKILL, "the writer never reached the step"
+    assert _outcome(out) == expected
+    if expected == "complete":
+        assert differences(reference, out) == []
+    elif expected == "previous kept":
+        assert (out / PREVIOUS_MARK).read_text() == "the run before"
+        assert differences(reference, out) == [f"file lists differ: {[PREVIOUS_MARK]}"]
+    hidden = [p for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+    keeping = [p for p in hidden if (p / PREVIOUS_MARK).exists()]
+    # a previous run survives the kill: in DIR, or in one hidden folder until it is deleted
+    assert len(keeping) == (1 if previous and expected != "previous kept" else 0)
+    # a kill before the new run takes DIR's name leaves it, partial, in one scratch folder
+    partial = [p for p in hidden if p not in keeping]
+    assert len(partial) == (0 if step == "renamed" else 1)
+    assert all(".tmp-" in p.name for p in partial)
+
+
+def test_the_writer_without_the_hook_leaves_no_scratch(reference_run, tmp_path: Path) -> None:
+    """The same command without the hook: the run replaces the previous one, nothing left."""
+    instance, reference = reference_run
+    out = tmp_path / "out"
+    shutil.copytree(reference, out)
+    (out / PREVIOUS_MARK).write_text("the run before")
+    assert run("solve", str(instance), "--out", str(out), "--force").exit_code == 0
+    assert differences(reference, out) == []
+    assert leftovers(tmp_path) == []
 
 
 # ---- determinism ---------------------------------------------------------------------------
