@@ -45,7 +45,7 @@ def v2_summary(inst) -> str:
         parts.append(f"{len(inst.asic_model_names)} ASIC models ({', '.join(inst.asic_model_names)})")
     tiered = sorted(set(v2.index[v2["tiered"].to_numpy(dtype=bool)].get_level_values("site")), key=inst.site_names.index)
     if tiered:
-        parts.append(f"tiered power prices at {len(tiered)} sites ({', '.join(tiered)})")
+        parts.append(f"tiered power prices at {len(tiered)} site{'s' if len(tiered) != 1 else ''} ({', '.join(tiered)})")
     prepaid = sorted(set(v2.index[(v2["prepayment_usd_per_it_mw"] > 0).to_numpy()].get_level_values("site")), key=inst.site_names.index)
     if prepaid:
         parts.append(f"tenant prepayments at {', '.join(prepaid)}")
