@@ -42,7 +42,7 @@ def v2_summary(inst) -> str:
     v2 = inst.site_params_v2
     parts = []
     if inst.has_asic_models:
-        parts.append(f"{len(inst.asic_model_names)} ASIC models ({', '.join(inst.asic_model_names)})")
+        parts.append(f"{len(inst.asic_model_names)} ASIC model{'s' if len(inst.asic_model_names) != 1 else ''} ({', '.join(inst.asic_model_names)})")
     tiered = sorted(set(v2.index[v2["tiered"].to_numpy(dtype=bool)].get_level_values("site")), key=inst.site_names.index)
     if tiered:
         parts.append(f"tiered power prices at {len(tiered)} site{'s' if len(tiered) != 1 else ''} ({', '.join(tiered)})")

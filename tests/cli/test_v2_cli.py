@@ -17,7 +17,7 @@ V2 = Path(__file__).parents[1] / "data" / "reference" / "v2"
 def test_validate_names_the_v2_levers() -> None:
     result = CliRunner().invoke(main, ["validate", str(V2 / "public_v2_000.json")])
     assert result.exit_code == 0, result.output
-    assert "  v2        1 ASIC models (G0); tiered power prices at 1 sites (S1); tenant prepayments at S0, S1; pre-leased halls at S0" in result.output
+    assert "  v2        1 ASIC model (G0); tiered power prices at 1 site (S1); tenant prepayments at S0, S1; pre-leased halls at S0" in result.output
     v1 = CliRunner().invoke(main, ["validate", str(V2 / "public_v2_011.json")])
     assert v1.exit_code == 0 and " v2 " not in v1.output
 
