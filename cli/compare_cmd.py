@@ -22,7 +22,8 @@ from rich.table import Table
 
 from cli.common import EXIT_INPUT, check_mip_gap
 from optimizer import DEFAULT_MIP_GAP, SolveOptions
-from optimizer.runs.compare import RunError, compare_runs
+from optimizer.runs.compare import compare_runs
+from optimizer.runs.folder import RunError
 from optimizer.reports.formatting import money
 from optimizer.runs.output import dumps
 

@@ -700,7 +700,7 @@ def evaluate(
     Raises :class:`~instances.InputError` when the plan cannot be read."""
     p = read_plan(instance, plan)
     W, S, T, F = instance.scenario_names, instance.site_names, instance.period_labels, instance.facility_names
-    nw, ns, nt, nf = len(W), len(S), len(T), len(F)
+    ns, nt, nf = len(S), len(T), len(F)
     months = float(instance.period_months)
     hours = HOURS_PER_MONTH * months  # SPEC 1: 730 h per month
     days = DAYS_PER_MONTH * months  # SPEC 1: 365/12 days per month

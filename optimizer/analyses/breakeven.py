@@ -40,7 +40,6 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from instances import InputError, Issue, instance_from_dict
 from instances.load import resolved_series

@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from instances.overrides import NAMED_LISTS as NAMED  # lists whose items are addressed by name
-from optimizer.runs.folder import Run, RunError
+from optimizer.runs.folder import Run
 
 TOL = 1e-6
 
